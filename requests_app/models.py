@@ -1,0 +1,162 @@
+"""Service requests, their conversation, attachments and history.
+
+Models hold fields, constraints and cheap properties only; every write goes
+through ``requests_app.services`` so that each change records its event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from departments.models import Department, Priority, Service
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    WAITING = "waiting", "Waiting on requester"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Statuses in which the request still needs work from someone.
+ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
+FINAL_STATUSES = (Status.CLOSED, Status.CANCELLED)
+
+
+class ServiceRequest(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="requests")
+    # Denormalised from service so the queue filters on one indexed column.
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="requests")
+    number = models.PositiveIntegerField()
+    reference = models.CharField(max_length=20, unique=True)
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_requests")
+    title = models.CharField(max_length=200)
+    values = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    priority_rank = models.PositiveSmallIntegerField(default=2, editable=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_requests",
+    )
+    resolution_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now_add=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "number"], name="request_unique_department_number"),
+        ]
+        indexes = [
+            models.Index(fields=["department", "status", "-created_at"], name="request_queue_status_idx"),
+            models.Index(fields=["department", "-priority_rank", "created_at"], name="request_queue_priority_idx"),
+            models.Index(fields=["department", "assignee", "status"], name="request_queue_assignee_idx"),
+            models.Index(fields=["requester", "-updated_at"], name="request_requester_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("requests_app:request_detail", kwargs={"reference": self.reference})
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """A random name under a dated folder: user file names never reach the file system."""
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return f"attachments/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}{suffix}"
+
+
+class Comment(models.Model):
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="request_comments")
+    body = models.TextField()
+    internal = models.BooleanField(default=False, help_text="Internal notes are never shown to the requester.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"], name="comment_request_idx")]
+
+    def __str__(self) -> str:
+        kind = "note" if self.internal else "reply"
+        return f"{kind} by {self.author} on {self.request.reference}"
+
+
+class Attachment(models.Model):
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    field_name = models.CharField(max_length=50, blank=True, help_text="The service field this file answers, if any.")
+    file = models.FileField(upload_to=attachment_path)
+    original_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=120, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def internal(self) -> bool:
+        return self.comment is not None and self.comment.internal
+
+    def get_absolute_url(self) -> str:
+        return reverse("requests_app:attachment_download", kwargs={"pk": self.pk})
+
+
+class EventKind(models.TextChoices):
+    FILED = "filed", "Filed"
+    STATUS = "status", "Status changed"
+    ASSIGNED = "assigned", "Assignee changed"
+    PRIORITY = "priority", "Priority changed"
+    REPLY = "reply", "Public reply"
+    NOTE = "note", "Internal note"
+    RESOLVED = "resolved", "Resolved"
+    REOPENED = "reopened", "Reopened"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class RequestEvent(models.Model):
+    """Append-only history: who changed what, from what to what, when."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    from_value = models.CharField(max_length=200, blank=True)
+    to_value = models.CharField(max_length=200, blank=True)
+    # Internal events (an internal note was added) are hidden from the requester.
+    internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"], name="event_request_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(kind=""), name="event_kind_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind} {self.from_value} → {self.to_value}"

@@ -1,0 +1,67 @@
+"""Access rules for service requests, used by views and (later) the API alike.
+
+The rules, in one place:
+- the requester sees their request, its public conversation and public history;
+- agents and leads of the request's department see everything, internal notes included;
+- nobody else learns the request exists: look-ups raise 404, not 403.
+Being a Django superuser grants nothing here; admins work in Django admin.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from departments.models import Department
+from departments.permissions import is_lead, is_member, member_department_ids
+
+from .models import Attachment, ServiceRequest
+
+
+def visible_requests_q(user: AbstractBaseUser) -> Q:
+    return Q(requester=user) | Q(department_id__in=member_department_ids(user))
+
+
+def get_request_for_user(user: AbstractBaseUser, reference: str, queryset: QuerySet | None = None) -> ServiceRequest:
+    """The request if the user may see it, else 404 (so its existence does not leak)."""
+    qs = queryset if queryset is not None else ServiceRequest.objects.select_related("service", "department")
+    try:
+        return qs.filter(visible_requests_q(user)).get(reference=reference)
+    except ServiceRequest.DoesNotExist:
+        raise Http404("No such request.") from None
+
+
+def can_work_on(user: AbstractBaseUser, service_request: ServiceRequest) -> bool:
+    """Agents and leads of the department: reply, note, claim, change status and priority."""
+    return is_member(user, service_request.department_id)
+
+
+def can_assign_others(user: AbstractBaseUser, service_request: ServiceRequest) -> bool:
+    return is_lead(user, service_request.department_id)
+
+
+def is_requester(user: AbstractBaseUser, service_request: ServiceRequest) -> bool:
+    return service_request.requester_id == user.pk
+
+
+def get_queue_department_for_user(user: AbstractBaseUser, slug: str) -> Department:
+    """The department whose queue the user works, else 404."""
+    try:
+        return Department.objects.get(slug=slug, is_active=True, pk__in=member_department_ids(user))
+    except Department.DoesNotExist:
+        raise Http404("No such queue.") from None
+
+
+def get_attachment_for_user(user: AbstractBaseUser, pk: int) -> Attachment:
+    """An attachment the user may download: on a request they see, and not on an internal note unless staff."""
+    try:
+        attachment = Attachment.objects.select_related("request", "comment").get(pk=pk)
+    except Attachment.DoesNotExist:
+        raise Http404("No such attachment.") from None
+    sr = attachment.request
+    if can_work_on(user, sr):
+        return attachment
+    if is_requester(user, sr) and not attachment.internal:
+        return attachment
+    raise Http404("No such attachment.")

@@ -1,0 +1,370 @@
+"""Every write to service requests, each recording its ``RequestEvent``.
+
+Invariants kept here and nowhere else:
+- status changes follow ``ALLOWED_TRANSITIONS``; anything else raises
+  ``TransitionNotAllowed`` and changes nothing;
+- a status change is a conditional UPDATE on the status the caller saw, so two
+  people acting at once cannot both win: the loser gets ``ConcurrentChange``;
+- notifications are enqueued with ``transaction.on_commit`` and a broker
+  failure is logged, never raised to the person who filed or replied.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from departments.models import PRIORITY_RANK, Department, Priority, Service
+from departments.permissions import is_lead, is_member
+
+from . import tasks
+from .models import Attachment, Comment, EventKind, RequestEvent, ServiceRequest, Status
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.OPEN, Status.WAITING, Status.RESOLVED, Status.CANCELLED}),
+    Status.OPEN: frozenset({Status.WAITING, Status.RESOLVED, Status.CANCELLED}),
+    Status.WAITING: frozenset({Status.OPEN, Status.RESOLVED, Status.CANCELLED}),
+    Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+
+class TransitionNotAllowed(ValidationError):
+    """The requested status change is not part of the workflow from the current status."""
+
+
+class ConcurrentChange(Exception):
+    """Someone else changed the request between reading and writing; reload and retry."""
+
+
+def enqueue_on_commit(task: Any, *args: Any) -> None:
+    """Send ``task`` after the surrounding transaction commits, never failing the caller.
+
+    If the broker is unreachable the error is logged; the data is already
+    committed and the SLA sweep picks up what was not sent.
+    """
+
+    def send() -> None:
+        try:
+            task.apply_async(args=args, retry=False)
+        except Exception:  # noqa: BLE001 - any broker failure must not reach the user
+            logger.exception("Could not enqueue %s%r; the next sweep will catch up", task.name, args)
+
+    transaction.on_commit(send)
+
+
+def _record(
+    service_request: ServiceRequest,
+    *,
+    actor: AbstractBaseUser | None,
+    kind: str,
+    from_value: str = "",
+    to_value: str = "",
+    internal: bool = False,
+) -> RequestEvent:
+    return RequestEvent.objects.create(
+        request=service_request,
+        actor=actor,
+        kind=kind,
+        from_value=str(from_value)[:200],
+        to_value=str(to_value)[:200],
+        internal=internal,
+    )
+
+
+def _save_attachments(
+    service_request: ServiceRequest,
+    *,
+    files: Iterable[tuple[str, UploadedFile]],
+    uploaded_by: AbstractBaseUser,
+    comment: Comment | None = None,
+) -> list[Attachment]:
+    saved = []
+    for field_name, upload in files:
+        attachment = Attachment(
+            request=service_request,
+            comment=comment,
+            field_name=field_name,
+            original_name=(upload.name or "file")[:255],
+            size=upload.size or 0,
+            content_type=(getattr(upload, "content_type", "") or "")[:120],
+            uploaded_by=uploaded_by,
+        )
+        attachment.file.save(upload.name or "file", upload, save=False)
+        attachment.save()
+        saved.append(attachment)
+    return saved
+
+
+def _update_exactly_one(service_request: ServiceRequest, *, expected_status: str, **changes: Any) -> None:
+    """Apply ``changes`` only if the request still has the status the caller saw."""
+    changes.setdefault("updated_at", timezone.now())
+    updated = ServiceRequest.objects.filter(pk=service_request.pk, status=expected_status).update(**changes)
+    if updated != 1:
+        raise ConcurrentChange("This request was changed by someone else meanwhile. Reload the page and try again.")
+    for field, value in changes.items():
+        setattr(service_request, field, value)
+
+
+def _require_worker(user: AbstractBaseUser, service_request: ServiceRequest) -> None:
+    if not is_member(user, service_request.department_id):
+        raise PermissionDenied("Only agents and leads of this department can do that.")
+
+
+def request_file(
+    *,
+    service: Service,
+    requester: AbstractBaseUser,
+    title: str,
+    values: Mapping[str, Any],
+    files: Iterable[tuple[str, UploadedFile]] = (),
+    priority: str | None = None,
+) -> ServiceRequest:
+    """File a request against an active service; ``values`` are already validated by the service's form.
+
+    The reference number comes from a conditional increment on the department
+    row inside this transaction, so concurrent filings serialise on that row and
+    never share a number.
+    """
+    if not service.is_active or not service.department.is_active:
+        raise ValidationError("This service is not available any more.")
+    priority = priority or service.default_priority
+    if priority not in Priority.values:
+        raise ValidationError({"priority": f"Unknown priority {priority!r}."})
+    with transaction.atomic():
+        Department.objects.filter(pk=service.department_id).update(last_request_number=F("last_request_number") + 1)
+        department = Department.objects.only("reference_prefix", "last_request_number").get(pk=service.department_id)
+        number = department.last_request_number
+        service_request = ServiceRequest.objects.create(
+            service=service,
+            department_id=service.department_id,
+            number=number,
+            reference=f"{department.reference_prefix}-{number}",
+            requester=requester,
+            title=title.strip(),
+            values=dict(values),
+            priority=priority,
+            priority_rank=PRIORITY_RANK[priority],
+        )
+        _save_attachments(service_request, files=files, uploaded_by=requester)
+        _record(service_request, actor=requester, kind=EventKind.FILED, to_value=service_request.reference)
+        enqueue_on_commit(tasks.notify_request_filed, service_request.pk)
+    return service_request
+
+
+def comment_add(
+    *,
+    service_request: ServiceRequest,
+    author: AbstractBaseUser,
+    body: str,
+    internal: bool = False,
+    files: Iterable[tuple[str, UploadedFile]] = (),
+) -> Comment:
+    """Add a public reply or an internal note.
+
+    A department's first public reply stops the first-response clock. The
+    requester's reply while we wait on them reopens the request; their reply
+    to a resolved request reopens it within the reopen window.
+    """
+    staff = is_member(author, service_request.department_id)
+    requester = service_request.requester_id == author.pk
+    if not staff and not requester:
+        raise PermissionDenied("You cannot comment on this request.")
+    if internal and not staff:
+        raise PermissionDenied("Only agents and leads can add internal notes.")
+    if service_request.status in (Status.CLOSED, Status.CANCELLED):
+        raise TransitionNotAllowed(
+            f"This request is {service_request.get_status_display().lower()}; file a new request instead."
+        )
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "Write a message."})
+    with transaction.atomic():
+        if not internal and not staff and service_request.status in (Status.WAITING, Status.RESOLVED):
+            # The requester answered: the request needs us again.
+            _reopen_or_resume(service_request, by=author)
+        comment = Comment.objects.create(request=service_request, author=author, body=body, internal=internal)
+        _save_attachments(service_request, files=files, uploaded_by=author, comment=comment)
+        changes: dict[str, Any] = {"updated_at": comment.created_at}
+        if staff and not internal and service_request.first_responded_at is None and not requester:
+            changes["first_responded_at"] = comment.created_at
+        ServiceRequest.objects.filter(pk=service_request.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(service_request, field, value)
+        _record(
+            service_request,
+            actor=author,
+            kind=EventKind.NOTE if internal else EventKind.REPLY,
+            internal=internal,
+        )
+        if not internal:
+            enqueue_on_commit(tasks.notify_public_reply, comment.pk)
+    return comment
+
+
+def _reopen_or_resume(service_request: ServiceRequest, *, by: AbstractBaseUser) -> None:
+    if service_request.status == Status.RESOLVED:
+        _check_reopen_window(service_request)
+        old = service_request.status
+        _update_exactly_one(service_request, expected_status=old, status=Status.OPEN, resolved_at=None)
+        _record(service_request, actor=by, kind=EventKind.REOPENED, from_value=old, to_value=Status.OPEN)
+    else:
+        old = service_request.status
+        _update_exactly_one(service_request, expected_status=old, status=Status.OPEN)
+        _record(service_request, actor=by, kind=EventKind.STATUS, from_value=old, to_value=Status.OPEN)
+
+
+def _check_reopen_window(service_request: ServiceRequest) -> None:
+    window = timedelta(days=settings.REOPEN_WINDOW_DAYS)
+    if service_request.resolved_at and timezone.now() - service_request.resolved_at > window:
+        raise TransitionNotAllowed(
+            f"This request was resolved more than {settings.REOPEN_WINDOW_DAYS} days ago and can no longer be "
+            "reopened; file a new request instead."
+        )
+
+
+def request_claim(*, service_request: ServiceRequest, by: AbstractBaseUser) -> ServiceRequest:
+    """An agent takes the request; a new request becomes open."""
+    return request_assign(service_request=service_request, assignee=by, by=by)
+
+
+def request_assign(
+    *, service_request: ServiceRequest, assignee: AbstractBaseUser | None, by: AbstractBaseUser
+) -> ServiceRequest:
+    """Assign (or unassign with ``None``). Agents may only take requests themselves; leads assign anyone."""
+    _require_worker(by, service_request)
+    assigning_other = assignee is None or assignee.pk != by.pk
+    if assigning_other and not is_lead(by, service_request.department_id):
+        raise PermissionDenied("Only a lead of this department can assign requests to others.")
+    if assignee is not None and not is_member(assignee, service_request.department_id):
+        raise ValidationError({"assignee": "The assignee must be an agent or lead of this department."})
+    if service_request.status in (Status.CLOSED, Status.CANCELLED):
+        raise TransitionNotAllowed("A closed or cancelled request cannot be reassigned.")
+    old_assignee = service_request.assignee
+    if (old_assignee.pk if old_assignee else None) == (assignee.pk if assignee else None):
+        return service_request
+    with transaction.atomic():
+        changes: dict[str, Any] = {"assignee": assignee}
+        old_status = service_request.status
+        if old_status == Status.NEW and assignee is not None:
+            changes["status"] = Status.OPEN
+        _update_exactly_one(service_request, expected_status=old_status, **changes)
+        _record(
+            service_request,
+            actor=by,
+            kind=EventKind.ASSIGNED,
+            from_value=_person(old_assignee),
+            to_value=_person(assignee),
+        )
+        if "status" in changes:
+            _record(service_request, actor=by, kind=EventKind.STATUS, from_value=old_status, to_value=Status.OPEN)
+    return service_request
+
+
+def _person(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return "unassigned"
+    return user.get_full_name() or user.get_username()
+
+
+def request_change_status(
+    *, service_request: ServiceRequest, to_status: str, by: AbstractBaseUser, note: str = ""
+) -> ServiceRequest:
+    """Move along the workflow. Resolving needs a resolution note; cancelling by the requester is allowed."""
+    if to_status not in Status.values:
+        raise TransitionNotAllowed(f"Unknown status {to_status!r}.")
+    if to_status == Status.RESOLVED:
+        return request_resolve(service_request=service_request, by=by, resolution_note=note)
+    if to_status == Status.CANCELLED and service_request.requester_id == by.pk:
+        return request_cancel(service_request=service_request, by=by)
+    _require_worker(by, service_request)
+    old = service_request.status
+    if to_status not in ALLOWED_TRANSITIONS[old]:
+        raise TransitionNotAllowed(
+            f"A request that is {Status(old).label.lower()} cannot become {Status(to_status).label.lower()}."
+        )
+    changes: dict[str, Any] = {"status": to_status}
+    kind = EventKind.STATUS
+    if old == Status.RESOLVED and to_status == Status.OPEN:
+        _check_reopen_window(service_request)
+        changes["resolved_at"] = None
+        kind = EventKind.REOPENED
+    if to_status == Status.CLOSED:
+        changes["closed_at"] = timezone.now()
+    if to_status == Status.CANCELLED:
+        changes["closed_at"] = timezone.now()
+        kind = EventKind.CANCELLED
+    with transaction.atomic():
+        _update_exactly_one(service_request, expected_status=old, **changes)
+        _record(service_request, actor=by, kind=kind, from_value=old, to_value=to_status)
+    return service_request
+
+
+def request_resolve(*, service_request: ServiceRequest, by: AbstractBaseUser, resolution_note: str) -> ServiceRequest:
+    """Resolve with a note the requester reads; the requester is told by email."""
+    _require_worker(by, service_request)
+    old = service_request.status
+    if Status.RESOLVED not in ALLOWED_TRANSITIONS[old]:
+        raise TransitionNotAllowed(f"A request that is {Status(old).label.lower()} cannot be resolved.")
+    resolution_note = resolution_note.strip()
+    if not resolution_note:
+        raise ValidationError({"resolution_note": "Say how the request was resolved; the requester reads this."})
+    now = timezone.now()
+    with transaction.atomic():
+        _update_exactly_one(
+            service_request,
+            expected_status=old,
+            status=Status.RESOLVED,
+            resolved_at=now,
+            resolution_note=resolution_note,
+            updated_at=now,
+        )
+        _record(service_request, actor=by, kind=EventKind.RESOLVED, from_value=old, to_value=Status.RESOLVED)
+        enqueue_on_commit(tasks.notify_request_resolved, service_request.pk)
+    return service_request
+
+
+def request_cancel(*, service_request: ServiceRequest, by: AbstractBaseUser) -> ServiceRequest:
+    """The requester (or the department) withdraws a request that is not resolved yet."""
+    if service_request.requester_id != by.pk:
+        _require_worker(by, service_request)
+    old = service_request.status
+    if old not in (Status.NEW, Status.OPEN, Status.WAITING):
+        raise TransitionNotAllowed(f"A request that is {Status(old).label.lower()} cannot be cancelled.")
+    with transaction.atomic():
+        _update_exactly_one(service_request, expected_status=old, status=Status.CANCELLED, closed_at=timezone.now())
+        _record(service_request, actor=by, kind=EventKind.CANCELLED, from_value=old, to_value=Status.CANCELLED)
+    return service_request
+
+
+def request_change_priority(*, service_request: ServiceRequest, priority: str, by: AbstractBaseUser) -> ServiceRequest:
+    _require_worker(by, service_request)
+    if priority not in Priority.values:
+        raise ValidationError({"priority": f"Unknown priority {priority!r}."})
+    old = service_request.priority
+    if old == priority:
+        return service_request
+    if service_request.status in (Status.CLOSED, Status.CANCELLED):
+        raise TransitionNotAllowed("The priority of a closed or cancelled request cannot change.")
+    with transaction.atomic():
+        _update_exactly_one(
+            service_request,
+            expected_status=service_request.status,
+            priority=priority,
+            priority_rank=PRIORITY_RANK[priority],
+        )
+        _record(service_request, actor=by, kind=EventKind.PRIORITY, from_value=old, to_value=priority)
+    return service_request

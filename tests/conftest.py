@@ -1,0 +1,88 @@
+"""Personas and shared fixtures.
+
+The personas are the permission matrix's rows: the requester, a colleague
+(another employee), an agent of the department, an agent of another
+department, the department's lead, and an admin (Django superuser, who gets no
+special rights in the app itself).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from departments.models import FieldType, Role
+from servicedesk.celery import app as celery_app
+
+from . import factories
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery() -> Any:
+    """Unit tests run tasks in-process at commit; integration tests start a real worker instead."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _media_root(tmp_path: Any, settings: Any) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@dataclass
+class World:
+    it: Any
+    hr: Any
+    laptop: Any
+    certificate: Any
+    requester: Any
+    colleague: Any
+    agent: Any
+    other_agent: Any
+    lead: Any
+    admin: Any
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    """IT and HR, each with services; people in every role."""
+    policy = factories.make_policy("Standard")
+    it = factories.make_department("IT", "IT", default_sla_policy=policy)
+    hr = factories.make_department("HR", "HR", default_sla_policy=policy)
+    laptop = factories.make_service(it, "Laptop replacement", slug="laptop-replacement")
+    factories.add_field(laptop, "asset_tag", FieldType.SHORT_TEXT, required=True, label="Asset tag")
+    factories.add_field(
+        laptop, "reason", FieldType.CHOICE, required=True, label="Reason", choices="Broken\nSlow\nStolen"
+    )
+    factories.add_field(laptop, "needed_by", FieldType.DATE, label="Needed by")
+    factories.add_field(laptop, "photo", FieldType.FILE, label="Photo of the damage")
+    certificate = factories.make_service(hr, "Employment certificate", slug="employment-certificate")
+    factories.add_field(certificate, "purpose", FieldType.SHORT_TEXT, required=True)
+
+    requester = factories.make_user("requester")
+    colleague = factories.make_user("colleague")
+    agent = factories.make_user("agent")
+    other_agent = factories.make_user("hragent")
+    lead = factories.make_user("lead")
+    admin = factories.make_user("admin", is_staff=True, is_superuser=True)
+    factories.add_member(agent, it, Role.AGENT)
+    factories.add_member(lead, it, Role.LEAD)
+    factories.add_member(other_agent, hr, Role.AGENT)
+    return World(it, hr, laptop, certificate, requester, colleague, agent, other_agent, lead, admin)
+
+
+def login(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def client_for() -> Any:
+    """``client_for(world.agent)``: a test client signed in as that person."""
+    return login
