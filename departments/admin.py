@@ -38,7 +38,8 @@ class MembershipAdmin(admin.ModelAdmin):
 
 class ServiceFieldFormSet(forms.BaseInlineFormSet):
     def clean(self) -> None:
-        super().clean()
+        # Our friendlier duplicate check runs first: Django's own uniqueness
+        # check in super().clean() stops with a generic message.
         seen: set[str] = set()
         for form in self.forms:
             if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
@@ -47,6 +48,7 @@ class ServiceFieldFormSet(forms.BaseInlineFormSet):
             if name in seen:
                 form.add_error("name", f"Another field of this service is already named “{name}”.")
             seen.add(name)
+        super().clean()
 
 
 class ServiceFieldInline(admin.TabularInline):

@@ -34,7 +34,9 @@ class Department(models.Model):
     reference_prefix = models.CharField(
         max_length=8,
         unique=True,
-        validators=[RegexValidator(r"^[A-Z][A-Z0-9]{0,7}$", "Use 1-8 capital letters or digits, starting with a letter.")],
+        validators=[
+            RegexValidator(r"^[A-Z][A-Z0-9]{0,7}$", "Use 1-8 capital letters or digits, starting with a letter.")
+        ],
         help_text='Shown before request numbers, e.g. "IT" gives IT-1042.',
     )
     description = models.TextField(blank=True)

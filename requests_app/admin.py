@@ -54,5 +54,8 @@ class ServiceRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -55,10 +55,8 @@ def send_public_reply(comment: Comment) -> int:
     """To the other side of the conversation from the author."""
     sr = comment.request
     if comment.author_id == sr.requester_id:
-        if sr.assignee_id and sr.assignee.is_active:
-            to = [sr.assignee.email]
-        else:
-            to = department_recipients(sr.department)
+        has_assignee = sr.assignee_id is not None and sr.assignee.is_active
+        to = [sr.assignee.email] if has_assignee else department_recipients(sr.department)
     else:
         to = [sr.requester.email]
     return _send("public_reply", {"sr": sr, "comment": comment}, to)

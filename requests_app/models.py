@@ -81,7 +81,7 @@ class ServiceRequest(models.Model):
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
-    """A random name under a dated folder: user file names never reach the file system."""
+    """A random name under a random two-letter folder: user file names never reach the file system."""
     suffix = PurePath(filename).suffix.lower()[:10]
     return f"attachments/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}{suffix}"
 
@@ -119,12 +119,12 @@ class Attachment(models.Model):
     def __str__(self) -> str:
         return self.original_name
 
+    def get_absolute_url(self) -> str:
+        return reverse("requests_app:attachment_download", kwargs={"pk": self.pk})
+
     @property
     def internal(self) -> bool:
         return self.comment is not None and self.comment.internal
-
-    def get_absolute_url(self) -> str:
-        return reverse("requests_app:attachment_download", kwargs={"pk": self.pk})
 
 
 class EventKind(models.TextChoices):
@@ -143,7 +143,9 @@ class RequestEvent(models.Model):
     """Append-only history: who changed what, from what to what, when."""
 
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     from_value = models.CharField(max_length=200, blank=True)
     to_value = models.CharField(max_length=200, blank=True)

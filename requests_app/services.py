@@ -60,7 +60,7 @@ def enqueue_on_commit(task: Any, *args: Any) -> None:
     def send() -> None:
         try:
             task.apply_async(args=args, retry=False)
-        except Exception:  # noqa: BLE001 - any broker failure must not reach the user
+        except Exception:  # any broker failure must not reach the user
             logger.exception("Could not enqueue %s%r; the next sweep will catch up", task.name, args)
 
     transaction.on_commit(send)
@@ -109,10 +109,18 @@ def _save_attachments(
     return saved
 
 
-def _update_exactly_one(service_request: ServiceRequest, *, expected_status: str, **changes: Any) -> None:
-    """Apply ``changes`` only if the request still has the status the caller saw."""
+def _update_exactly_one(
+    service_request: ServiceRequest,
+    *,
+    expected_status: str,
+    expected: dict[str, Any] | None = None,
+    **changes: Any,
+) -> None:
+    """Apply ``changes`` only if the request still has the status (and ``expected`` values) the caller saw."""
     changes.setdefault("updated_at", timezone.now())
-    updated = ServiceRequest.objects.filter(pk=service_request.pk, status=expected_status).update(**changes)
+    updated = ServiceRequest.objects.filter(pk=service_request.pk, status=expected_status, **(expected or {})).update(
+        **changes
+    )
     if updated != 1:
         raise ConcurrentChange("This request was changed by someone else meanwhile. Reload the page and try again.")
     for field, value in changes.items():
@@ -193,7 +201,7 @@ def comment_add(
     if not body:
         raise ValidationError({"body": "Write a message."})
     with transaction.atomic():
-        if not internal and not staff and service_request.status in (Status.WAITING, Status.RESOLVED):
+        if not internal and requester and service_request.status in (Status.WAITING, Status.RESOLVED):
             # The requester answered: the request needs us again.
             _reopen_or_resume(service_request, by=author)
         comment = Comment.objects.create(request=service_request, author=author, body=body, internal=internal)
@@ -363,6 +371,7 @@ def request_change_priority(*, service_request: ServiceRequest, priority: str, b
         _update_exactly_one(
             service_request,
             expected_status=service_request.status,
+            expected={"priority": old},
             priority=priority,
             priority_rank=PRIORITY_RANK[priority],
         )

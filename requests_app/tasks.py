@@ -15,7 +15,9 @@ def notify_request_filed(request_id: int) -> int:
     from . import emails
     from .models import ServiceRequest
 
-    service_request = ServiceRequest.objects.select_related("service", "department", "requester").filter(pk=request_id).first()
+    service_request = (
+        ServiceRequest.objects.select_related("service", "department", "requester").filter(pk=request_id).first()
+    )
     if service_request is None:
         return 0
     return emails.send_request_filed(service_request)
@@ -27,7 +29,9 @@ def notify_public_reply(comment_id: int) -> int:
     from .models import Comment
 
     comment = (
-        Comment.objects.select_related("author", "request__requester", "request__assignee", "request__department", "request__service")
+        Comment.objects.select_related(
+            "author", "request__requester", "request__assignee", "request__department", "request__service"
+        )
         .filter(pk=comment_id, internal=False)
         .first()
     )
@@ -41,7 +45,9 @@ def notify_request_resolved(request_id: int) -> int:
     from . import emails
     from .models import ServiceRequest
 
-    service_request = ServiceRequest.objects.select_related("service", "department", "requester").filter(pk=request_id).first()
+    service_request = (
+        ServiceRequest.objects.select_related("service", "department", "requester").filter(pk=request_id).first()
+    )
     if service_request is None:
         return 0
     return emails.send_request_resolved(service_request)

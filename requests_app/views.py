@@ -42,7 +42,11 @@ def catalog(request: HttpRequest) -> HttpResponse:
     form = CatalogSearchForm(request.GET or None)
     search = form.cleaned_data["q"].strip() if form.is_valid() else ""
     departments = selectors.catalog_departments(search=search)
-    return render(request, "requests_app/catalog.html", {"form": form, "departments": departments, "search": search, "nav": "catalog"})
+    return render(
+        request,
+        "requests_app/catalog.html",
+        {"form": form, "departments": departments, "search": search, "nav": "catalog"},
+    )
 
 
 def _get_service(pk: int) -> Service:
@@ -188,7 +192,9 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _act(request: HttpRequest, sr: ServiceRequest, action: Any, success: str, form_name: str, form: Any) -> HttpResponse:
+def _act(
+    request: HttpRequest, sr: ServiceRequest, action: Any, success: str, form_name: str, form: Any
+) -> HttpResponse:
     """Run one service call; a refused change comes back as a message on the page, nothing saved."""
     try:
         action()
@@ -201,7 +207,12 @@ def _act(request: HttpRequest, sr: ServiceRequest, action: Any, success: str, fo
     except ValidationError as exc:
         if form is not None and hasattr(exc, "error_dict"):
             for field, errors in exc.error_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+                if field in form.fields:
+                    form.add_error(field, errors)
+                else:
+                    # Not every form renders non-field errors (the status form shows only its select),
+                    # so an error about a field the form lacks goes where it is always seen.
+                    messages.error(request, _error_text(ValidationError(errors)))
         else:
             messages.error(request, _error_text(exc))
         return _rerender(request, sr, 400, **{form_name: form})

@@ -86,3 +86,27 @@ def login(user: Any) -> Client:
 def client_for() -> Any:
     """``client_for(world.agent)``: a test client signed in as that person."""
     return login
+
+
+@pytest.fixture
+def fast_password_hashing(settings: Any) -> None:
+    """MD5 instead of PBKDF2: every persona is a user with a password, and hashing them dominates setup time.
+
+    Opt-in (``pytestmark = pytest.mark.usefixtures("fast_password_hashing")``) so tests that hand users
+    to another process keep the production hasher.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def submit(django_capture_on_commit_callbacks: Any) -> Any:
+    """``submit(client, url, data)``: POST and run what the view enqueued on commit (notifications).
+
+    Tests run inside a transaction that never commits, so on_commit work only runs when captured.
+    """
+
+    def post(client: Client, url: str, data: dict[str, Any] | None = None) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(url, data or {})
+
+    return post

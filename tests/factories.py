@@ -83,6 +83,8 @@ def add_field(
     return ServiceField.objects.create(service=service, name=name, field_type=field_type, required=required, **extra)
 
 
-def make_request(service: Service, requester: AbstractBaseUser, title: str = "Please help", **values: Any) -> ServiceRequest:
+def make_request(
+    service: Service, requester: AbstractBaseUser, title: str = "Please help", **values: Any
+) -> ServiceRequest:
     """File through the real service so numbering, events and notifications behave as in production."""
     return services.request_file(service=service, requester=requester, title=title, values=values)

@@ -20,7 +20,12 @@ def test_employee_files_a_request_and_agent_resolves_it(world, client_for, djang
     agent = client_for(world.agent)
     assert agent.get(sr.get_absolute_url()).status_code == 200
     assert agent.get(reverse("requests_app:queue", args=["it"])).status_code == 200
-    assert agent.post(reverse("requests_app:request_resolve", args=[sr.reference]), {"resolution_note": "Done"}).status_code == 302
+    assert (
+        agent.post(
+            reverse("requests_app:request_resolve", args=[sr.reference]), {"resolution_note": "Done"}
+        ).status_code
+        == 302
+    )
     sr.refresh_from_db()
     assert sr.status == "resolved"
     assert employee.get(reverse("requests_app:catalog")).status_code == 200

@@ -1,0 +1,734 @@
+"""Create demo data: four departments with people and catalogs, and ~200 requests with 60 days of history.
+
+Why it exists: whoever tries the app (``manage.py up`` runs this on an empty
+database) should land in a desk that looks lived-in: queues with work in every
+state, conversations with internal notes, history, and logins for every role.
+
+Every request is filed and worked through ``requests_app.services`` so that
+numbering, events and history are what the app itself produces; afterwards
+its timestamps are moved into the past with queryset ``update()`` (fine for a
+seed command), keeping filed < replies < resolved < closed. Catalog and people
+use ``get_or_create`` and requests are only added when the demo departments
+have none, so running it again creates and changes nothing. Notifications are
+switched off while seeding (see ``Command.handle``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property, partial
+from typing import Any, NamedTuple
+from unittest import mock
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import transaction
+from django.utils import timezone
+
+from departments.models import (
+    Department,
+    FieldType,
+    Membership,
+    Priority,
+    Role,
+    Service,
+    ServiceField,
+    SLAPolicy,
+    SLATarget,
+)
+from departments.permissions import forget_memberships
+from requests_app import services
+from requests_app.models import Comment, RequestEvent, ServiceRequest, Status
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - published demo password, printed on purpose
+DAYS = 60
+T = FieldType
+
+
+class F(NamedTuple):
+    """A service form field. ``samples``: answers demo requesters give; for numbers a (low, high) range,
+    for dates a (low, high) range of days from the filing date."""
+
+    name: str
+    label: str
+    type: str = T.SHORT_TEXT
+    required: bool = False
+    help: str = ""
+    choices: str = ""
+    samples: tuple[Any, ...] = ()
+
+
+class Offer(NamedTuple):
+    """A catalog service, the titles requesters give it, and one exchange that fits it."""
+
+    slug: str
+    name: str
+    description: str
+    what_you_get: str
+    what_to_provide: str
+    fields: tuple[F, ...]
+    titles: tuple[str, ...]
+    talk: tuple[str, str, str, str]  # agent's question, requester's answer, internal note, resolution note
+    priority: str = Priority.NORMAL
+    urgent: bool = False  # uses the "Urgent" SLA policy instead of the department's default
+
+
+class Team(NamedTuple):
+    slug: str
+    name: str
+    prefix: str
+    description: str
+    people: tuple[tuple[str, str], ...]  # (first, last): the lead, then two agents
+    offers: tuple[Offer, ...]
+
+
+POLICIES = {
+    "Standard": (
+        "Business-hours targets for everyday requests.",
+        {"low": (480, 4800), "normal": (240, 1920), "high": (120, 960), "critical": (60, 480)},
+    ),
+    "Urgent": (
+        "For services where someone cannot work until we act: lock-outs, badges.",
+        {"low": (120, 960), "normal": (60, 480), "high": (30, 240), "critical": (15, 120)},
+    ),
+}
+
+MD_PROVIDE = "- **{0}**\n- anything that helps us understand the situation"
+# The catalog as a table: one Offer per service, one F per form field. Kept dense on purpose.
+# fmt: off
+TEAMS = (
+    Team(
+        "it", "IT", "IT",
+        "Laptops, software, accounts and access. We keep your tools running so you can keep working.",
+        (("Maria", "Keller"), ("Tom", "Becker"), ("Aisha", "Rahman")),
+        (
+            Offer(
+                "laptop-replacement", "Laptop replacement", "A replacement for a broken, slow, lost or stolen laptop.",
+                "A configured laptop with your data restored, usually **within two business days**.",
+                MD_PROVIDE.format("the asset tag of your current laptop"),
+                (
+                    F("asset_tag", "Asset tag", required=True, help="The sticker on the bottom, e.g. LT-20417.",
+                      samples=("LT-20417", "LT-19873", "LT-21150", "LT-18802")),
+                    F("reason", "Reason", T.CHOICE, True, choices="Broken\nToo slow\nLost or stolen\nEnd of lease"),
+                    F("needed_by", "Needed by", T.DATE, samples=(2, 14)),
+                    F("photo", "Photo of the damage", T.FILE, help="Optional; helps with the warranty claim."),
+                ),
+                ("Laptop screen flickers", "Laptop does not charge any more", "Keyboard keys stuck",
+                 "Laptop stolen from my car", "Laptop very slow since the update", "Lease of my laptop ends"),
+                ("Could you send me the asset tag? It is on the sticker under the laptop.",
+                 "It's LT-20417, thanks!",
+                 "Still under warranty; ordering the replacement via the vendor portal.",
+                 "Replacement laptop handed over at the IT desk; the old one is wiped and goes back to the vendor."),
+            ),
+            Offer(
+                "software-installation", "Software installation", "Install licensed or approved software.",
+                "The software installed on your laptop, licensed where needed.",
+                MD_PROVIDE.format("the software name and version"),
+                (
+                    F("software", "Software", required=True,
+                      samples=("Visual Studio Code", "Adobe Acrobat Pro", "Tableau Desktop", "Figma", "Python 3.12")),
+                    F("licence", "I need a paid licence", T.CHECKBOX),
+                    F("business_reason", "Business reason", T.LONG_TEXT, True,
+                      samples=("Needed for the Q3 reporting project.", "Our client sends PDFs we must sign.")),
+                ),
+                ("Install Tableau", "Need Acrobat Pro for contracts", "Software for the new project"),
+                ("Which version do you need, and is it for you alone or the whole team?",
+                 "The latest version, just for me.",
+                 "Licence pool is empty; asked procurement for two more seats.",
+                 "Installed and licensed; you find it in the start menu."),
+            ),
+            Offer(
+                "access-request", "Access request", "Access to business systems and shared drives.",
+                "Access to the systems you listed once your manager approved it.",
+                MD_PROVIDE.format("the systems and your approving manager"),
+                (
+                    F("systems", "Systems", T.MULTI_CHOICE, True,
+                      choices="Salesforce\nSAP\nJira\nConfluence\nGitHub\nShared drive: Finance\nVPN"),
+                    F("access_level", "Access level", T.CHOICE, True, choices="Read only\nRead and write\nAdmin"),
+                    F("approver", "Approving manager", required=True, help="Your manager, who approves the access.",
+                      samples=("Maria Keller", "Richard Hoffmann", "Sofia Lindqvist")),
+                    F("until", "Access until", T.DATE, help="Leave empty for permanent access.", samples=(30, 120)),
+                ),
+                ("Access to Jira and Confluence", "VPN access for home office", "SAP read access", "GitHub access"),
+                ("Can your manager confirm this here? A one-line reply is enough.",
+                 "My manager just confirmed by email.",
+                 "Write access to SAP needs the system owner's sign-off.",
+                 "Access granted. It can take up to an hour to reach all systems."),
+            ),
+            Offer(
+                "password-reset", "Password reset / account unlock", "Locked out? We verify you and unlock.",
+                "Your account unlocked **within an hour** during business hours.",
+                MD_PROVIDE.format("which account is locked"),
+                (
+                    F("account", "Account", T.CHOICE, True, choices="Windows login\nEmail\nVPN\nSAP\nOther"),
+                    F("locked_out", "I am locked out completely", T.CHECKBOX),
+                    F("callback_phone", "Phone for a call-back", help="We call to verify before resetting.",
+                      samples=("+49 30 1234 567", "ext. 4411", "+49 170 5550 123")),
+                ),
+                ("Locked out of Windows", "VPN password expired", "Cannot log in to email"),
+                ("When can I call you to verify your identity?",
+                 "Any time before 4 pm, on my mobile.",
+                 "Third lock-out this month; probably an old password saved on the phone.",
+                 "Account unlocked; you choose a new password at the next login."),
+                Priority.HIGH, True,
+            ),
+        ),
+    ),
+    Team(
+        "hr", "HR", "HR",
+        "Certificates, leave, personal details and everything around your employment.",
+        (("Sofia", "Lindqvist"), ("Daniel", "Okafor"), ("Emma", "Schulz")),
+        (
+            Offer(
+                "employment-certificate", "Employment certificate", "A signed certificate of your employment.",
+                "A signed PDF certificate **within three business days**.",
+                MD_PROVIDE.format("what the certificate is for and by when you need it"),
+                (
+                    F("purpose", "Purpose", required=True,
+                      samples=("Apartment rental", "Bank loan", "Visa application", "Kindergarten place")),
+                    F("needed_by", "Date needed", T.DATE, True, samples=(3, 21)),
+                    F("language", "Language", T.CHOICE, choices="English\nGerman\nFrench"),
+                    F("include_salary", "Include my salary", T.CHECKBOX),
+                ),
+                ("Certificate for my flat application", "Employment certificate for the bank", "Visa paperwork"),
+                ("Should the certificate go to your home address or the office?",
+                 "Home, please; my profile is current.",
+                 "Use the new letterhead template.",
+                 "Certificate issued and sent to you as a signed PDF."),
+            ),
+            Offer(
+                "leave-balance", "Leave balance question", "Questions about your remaining leave days.",
+                "A written answer with your balance and carry-over.", MD_PROVIDE.format("your question"),
+                (
+                    F("question", "Your question", T.LONG_TEXT, True,
+                      samples=("How many days do I have left this year?", "Do my carry-over days expire?")),
+                    F("period", "Period", T.CHOICE, choices="This year\nLast year\nCarry-over"),
+                ),
+                ("How many leave days do I have left?", "Carry-over days from last year", "Leave balance looks wrong"),
+                ("Does your question include the days you booked for December?",
+                 "Yes, those are already approved.",
+                 "Leave records show 4 days carried over.",
+                 "Your balance is 14 days including 4 carried over; those expire on 31 March."),
+            ),
+            Offer(
+                "personal-details", "Update personal details", "Change your address, bank account or name.",
+                "Your records updated in time for the next payroll run.",
+                MD_PROVIDE.format("what changes and from when") + "\n\nNever send full bank details here; we call you.",
+                (
+                    F("details", "What changes", T.MULTI_CHOICE, True,
+                      choices="Address\nBank account\nName\nEmergency contact\nTax class"),
+                    F("effective_from", "Effective from", T.DATE, True, samples=(0, 30)),
+                    F("new_details", "New details", T.LONG_TEXT,
+                      samples=("New address: Lindenstraße 12, 10969 Berlin", "Married, new surname from next month")),
+                ),
+                ("I moved", "New bank account", "Name change after marriage", "New emergency contact"),
+                ("From which date does the change apply?",
+                 "From the first of next month.",
+                 "Payroll needs this before the 20th for this month's run.",
+                 "Your details are updated and show on your next payslip."),
+            ),
+        ),
+    ),
+    Team(
+        "finance", "Finance", "FIN",
+        "Expenses, purchasing, suppliers and invoices: we pay what the company owes and reimburse what you paid.",
+        (("Richard", "Hoffmann"), ("Priya", "Nair"), ("Lukas", "Novak")),
+        (
+            Offer(
+                "expense-reimbursement", "Expense reimbursement", "Get back what you paid for the company.",
+                "Payout with the **next salary run** once approved.",
+                MD_PROVIDE.format("the amount, the date and the receipt"),
+                (
+                    F("amount", "Amount (EUR)", T.NUMBER, True, help="Including VAT.", samples=(12, 900)),
+                    F("expense_date", "Date of the expense", T.DATE, True, samples=(-30, -1)),
+                    F("category", "Category", T.CHOICE, True,
+                      choices="Travel\nMeals\nTraining\nOffice supplies\nOther"),
+                    F("receipt", "Receipt", T.FILE, help="A photo or scan; optional if you hand it in on paper."),
+                ),
+                ("Train tickets for the Munich workshop", "Client dinner", "Conference fee", "Office chair cushion"),
+                ("The receipt is hard to read; could you send a clearer photo?",
+                 "Sent a better scan, same amount.",
+                 "Above 500 EUR: needs the lead's approval before payout.",
+                 "Approved; paid out with the next salary run."),
+            ),
+            Offer(
+                "purchase-order", "Purchase order", "Order goods or services from a supplier.",
+                "A purchase order sent to the supplier within two business days.",
+                MD_PROVIDE.format("supplier, amount and cost centre"),
+                (
+                    F("supplier", "Supplier", required=True, samples=("Office World", "Dell", "CloudHost GmbH")),
+                    F("amount", "Amount (EUR)", T.NUMBER, True, samples=(200, 25000)),
+                    F("cost_centre", "Cost centre", required=True, samples=("4100", "4200", "5300")),
+                    F("urgent_delivery", "Urgent delivery", T.CHECKBOX),
+                ),
+                ("PO for new monitors", "Annual hosting renewal", "Workshop catering order"),
+                ("Do we have a signed quote from the supplier?",
+                 "Yes, it is in the procurement tool.",
+                 "Cost centre budget is at 90%; flagged to the controller.",
+                 "Purchase order PO-48213 sent to the supplier."),
+            ),
+            Offer(
+                "supplier-onboarding", "Supplier onboarding", "Add a new supplier so we can pay their invoices.",
+                "The supplier set up in SAP after compliance checks.",
+                MD_PROVIDE.format("the supplier's legal name, VAT ID and contact"),
+                (
+                    F("supplier_name", "Legal name", required=True,
+                      samples=("Brightwave Consulting Ltd", "Kaffee & Co")),
+                    F("vat_id", "VAT ID", required=True, samples=("DE123456789", "GB987654321")),
+                    F("contact_email", "Contact email", required=True, samples=("billing@brightwave.example",)),
+                    F("contract", "Contract", T.FILE),
+                ),
+                ("New supplier: Brightwave Consulting", "Onboard our coffee supplier"),
+                ("Could the supplier send us a bank confirmation letter?",
+                 "They emailed it to ap@example.com today.",
+                 "Supplier passed the sanctions check.",
+                 "Supplier created in SAP; invoices can go to ap@example.com."),
+            ),
+            Offer(
+                "invoice-status", "Invoice payment status", "Has an invoice been paid?",
+                "The payment status and date within one business day.",
+                MD_PROVIDE.format("the invoice number"),
+                (
+                    F("invoice_number", "Invoice number", required=True, samples=("INV-2024-0815", "R-55120")),
+                    F("supplier", "Supplier", samples=("CloudHost GmbH", "Office World")),
+                ),
+                ("Supplier says invoice unpaid", "Was INV-2024-0815 paid?"),
+                ("Which supplier sent the invoice, and for what amount?",
+                 "CloudHost GmbH, 1,240 EUR.",
+                 "Duplicate invoice number in the ledger; verify before paying.",
+                 "Paid; the transfer left on Tuesday."),
+            ),
+        ),
+    ),
+    Team(
+        "facilities", "Facilities", "FAC",
+        "Desks, rooms, building access and repairs: a workplace that works.",
+        (("Carlos", "Mendes"), ("Hannah", "Weber"), ("Jonas", "Berg")),
+        (
+            Offer(
+                "desk-chair", "Desk or chair issue", "Broken chair, desk that won't adjust, ergonomics.",
+                "A fix or replacement within three business days.", MD_PROVIDE.format("building, floor and desk"),
+                (
+                    F("location", "Location", required=True, help="Building, floor and desk, e.g. B2-3-14.",
+                      samples=("B2-3-14", "A1-2-07", "B1-4-22")),
+                    F("problem", "Problem", T.CHOICE, True,
+                      choices="Chair broken\nDesk height adjustment\nErgonomic assessment\nMonitor arm\nOther"),
+                    F("details", "Details", T.LONG_TEXT, samples=("The gas lift sinks slowly.", "Motor hums only.")),
+                ),
+                ("Chair sinks down", "Desk stuck at lowest height", "Need a monitor arm", "Ergonomic check please"),
+                ("Which floor and desk exactly?",
+                 "Building B, 3rd floor, desk 14 by the window.",
+                 "Spare chairs are in storage B-012.",
+                 "The chair was replaced with a new ergonomic one."),
+            ),
+            Offer(
+                "meeting-room", "Meeting room equipment", "Projectors, screens and video kits in meeting rooms.",
+                "Working equipment, fixed on the same day when reported before noon.", MD_PROVIDE.format("the room"),
+                (
+                    F("room", "Room", required=True, samples=("Berlin (A2)", "Lisbon (B3)", "Oslo (A1)")),
+                    F("equipment", "Equipment", T.MULTI_CHOICE, True,
+                      choices="Projector\nScreen\nVideo conferencing\nHDMI cable\nSpeakerphone"),
+                ),
+                ("Projector in Berlin room is dark", "Video kit has no sound", "HDMI cable missing"),
+                ("Is the room free tomorrow morning for the technician?",
+                 "Yes, it's free until 11.",
+                 "Vendor visit booked for Thursday morning.",
+                 "Projector bulb and HDMI cable replaced; tested with a laptop."),
+            ),
+            Offer(
+                "access-badge", "Access badge", "Lost or broken badges and access to areas.",
+                "A working badge **the same day**.", MD_PROVIDE.format("what happened to your badge"),
+                (
+                    F("issue", "Issue", T.CHOICE, True, choices="Lost badge\nBadge not working\nNew area access"),
+                    F("areas", "Areas", T.MULTI_CHOICE, choices="Main entrance\nGarage\nServer room\nLab\nArchive"),
+                ),
+                ("Lost my badge", "Badge stopped working", "Garage access needed"),
+                ("Do you need access outside office hours too?",
+                 "Yes, I sometimes start at 6 am.",
+                 "The badge was deactivated after 90 days unused.",
+                 "New badge printed; pick it up at reception."),
+                Priority.HIGH, True,
+            ),
+        ),
+    ),
+)
+
+# (username, first name, last name, email); the first two are the primary demo logins.
+EMPLOYEES = (
+    ("employee", "Anna", "Fischer", "employee@example.com"),
+    ("contractor", "Mark", "Doyle (contractor, Brightwave)", "contractor@brightwave.example"),
+    *(
+        (f"{first}.{last}".lower(), first, last, f"{first}.{last}@example.com".lower())
+        for first, last in (
+            ("Lena", "Wolf"), ("Omar", "Haddad"), ("Julia", "Costa"), ("Peter", "Nguyen"), ("Sara", "Jensen"),
+            ("Ben", "Carter"), ("Yuki", "Tanaka"), ("Nina", "Petrovic"), ("Felix", "Braun"),
+        )
+    ),
+)
+# fmt: on
+ADMIN = ("admin", "Ada", "Admin", "admin@example.com")
+
+FIRST_REPLIES = (
+    "Hi {first}, thanks for the request. I've picked it up and will get back to you today.",
+    "Thanks {first}, I'm looking into it now.",
+    "Hello {first}, got it.\n\n**Next step:** I check the details and update you here.",
+)
+FOLLOW_UPS = (
+    "Any update on this? It is getting a bit urgent.",
+    "One more detail: this started on Monday.",
+    "I'm out of office on Friday; Tuesday works too.",
+)
+AGENT_FOLLOW_UPS = ("Thanks, noted. Still on it.", "Good to know. I'll update you by tomorrow.")
+REOPENS = ("Sorry, the problem is back since this morning.", "That did not quite solve it; could you look again?")
+WITHDRAWALS = ("Never mind, it sorted itself out.", "Not needed any more, thanks!")
+# Status mix and how old such requests are (days): old ones are closed, the backlog is recent.
+STATUS_MIX = {
+    Status.NEW: (12, 0.02, 2),
+    Status.OPEN: (18, 0.1, 6),
+    Status.WAITING: (10, 1, 12),
+    Status.RESOLVED: (14, 0.5, 6),
+    Status.CLOSED: (38, 6, DAYS - 3),  # office_hours() may move a filing up to ~3 days earlier
+    Status.CANCELLED: (8, 0.5, DAYS - 3),
+}
+STATUS_FIELDS = ("updated_at", "first_responded_at", "resolved_at", "closed_at")
+EMPTY = {T.NUMBER: None, T.DATE: None, T.MULTI_CHOICE: [], T.CHECKBOX: False, T.FILE: None}
+
+
+def _no_notification(task: Any, *args: Any) -> None:
+    """Stands in for ``services.enqueue_on_commit`` while seeding: demo data is history, not news."""
+
+
+def login_rows() -> list[tuple[str, str]]:
+    """(username, role) of the demo logins worth printing, in the order a visitor needs them."""
+    rows = [("employee", "employee (files requests)"), ("contractor", "contractor (external, files requests)")]
+    for team in TEAMS:
+        rows += [(f"{team.slug}.lead", f"{team.name} lead (triages, assigns)")]
+        rows += [(f"{team.slug}.agent{i}", f"{team.name} agent (works the queue)") for i in (1, 2)]
+    return [*rows, ("admin", "Django admin (superuser)")]
+
+
+@dataclass
+class Crew:
+    team: Team
+    department: Department
+    lead: AbstractBaseUser
+    agents: list[AbstractBaseUser]
+    services: list[tuple[Service, Offer]] = field(default_factory=list)
+
+
+class Command(BaseCommand):
+    help = "Create demo departments, people, services and ~200 requests with history (idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--requests", type=int, default=200, help="How many demo requests (default 200).")
+        parser.add_argument("--logins-only", action="store_true", help="Only print the demo logins.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not options["logins_only"]:
+            # Demo data is history, not news: the services would enqueue one email per filing, reply and
+            # resolution (hundreds) to addresses at example.com. Nothing is enqueued while seeding.
+            with transaction.atomic(), mock.patch("requests_app.services.enqueue_on_commit", _no_notification):
+                seeder = Seeder(random.Random(42))  # fixed seed: the same demo data on every machine
+                seeder.people_and_catalog()
+                seeder.requests(options["requests"])
+            made = ", ".join(f"{n} {what}" for what, n in seeder.created.items() if n)
+            self.stdout.write(
+                f"Demo data created: {made}." if made else "Demo data was already there; nothing changed."
+            )
+        self.print_logins()
+
+    def print_logins(self) -> None:
+        """Only users that still look like demo users (demo email) are listed, so a real install lies about no one."""
+        emails = {row[0]: row[3] for row in (*EMPLOYEES, ADMIN)}
+        emails |= {username: f"{username}@example.com" for username, _ in login_rows() if username not in emails}
+        existing = set(get_user_model().objects.filter(username__in=emails).values_list("username", "email").distinct())
+        rows = [(u, role) for u, role in login_rows() if (u, emails[u]) in existing]
+        if not rows:
+            return
+        self.stdout.write(f'Demo logins (every password is "{DEMO_PASSWORD}"):')
+        for username, role in rows:
+            self.stdout.write(f"  {username:<19}{role:<40}{DEMO_PASSWORD}")
+        others = [u for u, *_ in EMPLOYEES[2:] if (u, emails[u]) in existing]
+        if others:
+            self.stdout.write(f"  More employees: {', '.join(others)}")
+
+
+class Seeder:
+    """Builds the demo data; ``created`` counts what was new, so a second run can say it changed nothing."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.now = timezone.now()
+        self.created: Counter[str] = Counter()
+        self.crews: list[Crew] = []
+        self.employees: list[AbstractBaseUser] = []
+        self.last_reference: dict[int, str] = {}
+
+    @cached_property
+    def password_hash(self) -> str:
+        # One hash for all: the password is "demo" for everyone anyway, and hashing two dozen times
+        # with the production hasher would take seconds.
+        return make_password(DEMO_PASSWORD)
+
+    def user(self, username: str, first: str, last: str, email: str, **flags: Any) -> AbstractBaseUser:
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "email": email, **flags}
+        )
+        if created:
+            user.password = self.password_hash
+            user.save(update_fields=["password"])
+            self.created["people"] += 1
+        return user
+
+    def tally(self, what: str, created: bool) -> None:
+        self.created[what] += int(created)
+
+    def people_and_catalog(self) -> None:
+        self.user(*ADMIN, is_staff=True, is_superuser=True)
+        self.employees = [self.user(*row) for row in EMPLOYEES]
+        policies = {}
+        for name, (description, targets) in POLICIES.items():
+            policy, created = SLAPolicy.objects.get_or_create(name=name, defaults={"description": description})
+            self.tally("SLA policies", created)
+            for priority, (first, resolution) in targets.items():
+                _, created = SLATarget.objects.get_or_create(
+                    policy=policy,
+                    priority=priority,
+                    defaults={"first_response_minutes": first, "resolution_minutes": resolution},
+                )
+                self.tally("SLA targets", created)
+            policies[name] = policy
+        for team in TEAMS:
+            department, created = Department.objects.get_or_create(
+                slug=team.slug,
+                defaults={
+                    "name": team.name,
+                    "reference_prefix": team.prefix,
+                    "description": team.description,
+                    "default_sla_policy": policies["Standard"],
+                },
+            )
+            self.tally("departments", created)
+            names = [f"{team.slug}.lead", f"{team.slug}.agent1", f"{team.slug}.agent2"]
+            people = [
+                self.user(u, first, last, f"{u}@example.com")
+                for u, (first, last) in zip(names, team.people, strict=True)
+            ]
+            for person, role in zip(people, (Role.LEAD, Role.AGENT, Role.AGENT), strict=True):
+                _, created = Membership.objects.get_or_create(
+                    user=person, department=department, defaults={"role": role}
+                )
+                self.tally("memberships", created)
+                forget_memberships(person)
+            crew = Crew(team, department, people[0], people[1:])
+            for offer in team.offers:
+                service, created = Service.objects.get_or_create(
+                    department=department,
+                    slug=offer.slug,
+                    defaults={
+                        "name": offer.name,
+                        "description": offer.description,
+                        "what_you_get": offer.what_you_get,
+                        "what_to_provide": offer.what_to_provide,
+                        "default_priority": offer.priority,
+                        "sla_policy": policies["Urgent"] if offer.urgent else None,
+                    },
+                )
+                self.tally("services", created)
+                for position, spec in enumerate(offer.fields):
+                    _, created = ServiceField.objects.get_or_create(
+                        service=service,
+                        name=spec.name,
+                        defaults={
+                            "label": spec.label,
+                            "field_type": spec.type,
+                            "required": spec.required,
+                            "help_text": spec.help,
+                            "choices": spec.choices,
+                            "position": position,
+                        },
+                    )
+                    self.tally("form fields", created)
+                crew.services.append((service, offer))
+            self.crews.append(crew)
+
+    def requests(self, count: int) -> None:
+        """File ``count`` requests in order of their (past) filing time, so numbers rise with time."""
+        if ServiceRequest.objects.filter(department__in=[c.department for c in self.crews]).exists():
+            return
+        rng = self.rng
+        statuses = list(STATUS_MIX)
+        plans = []
+        for i in range(count):
+            # The first six cover every status, so even a small --requests shows the whole workflow.
+            status = statuses[i] if i < len(statuses) else rng.choices(statuses, [m[0] for m in STATUS_MIX.values()])[0]
+            _, low, high = STATUS_MIX[status]
+            filed_at = self.office_hours(self.now - timedelta(days=rng.uniform(low, high)))
+            crew = rng.choice(self.crews)
+            plans.append((filed_at, i, status, crew, rng.choice(crew.services), self.requester(crew)))
+        for filed_at, _, status, crew, (service, offer), requester in sorted(plans, key=lambda p: p[:2]):
+            self.one_request(filed_at, status, crew, service, offer, requester)
+        self.created["requests"] += count
+
+    def office_hours(self, moment: datetime) -> datetime:
+        """The same working day (weekends move to Friday) between 8:00 and 18:00, and never in the future."""
+        local = timezone.localtime(moment)
+        local -= timedelta(days=max(0, local.weekday() - 4))
+        filed_at = local.replace(hour=self.rng.randint(8, 17), minute=self.rng.randint(0, 59))
+        if filed_at > self.now - timedelta(minutes=10):
+            filed_at = self.now - timedelta(minutes=self.rng.uniform(10, 120))
+        return filed_at
+
+    def requester(self, crew: Crew) -> AbstractBaseUser:
+        """Mostly employees (the primary demo login often); a quarter are staff of other departments."""
+        roll = self.rng.random()
+        if roll < 0.1:
+            return self.employees[0]
+        if roll < 0.75:
+            return self.rng.choice(self.employees)
+        others = [c for c in self.crews if c is not crew]
+        other = self.rng.choice(others)
+        return self.rng.choice([other.lead, *other.agents])
+
+    def values(self, offer: Offer, filed_at: datetime) -> dict[str, Any]:
+        """Field values as the request form would store them; files are left empty (no demo attachments)."""
+        rng = self.rng
+        values: dict[str, Any] = {}
+        for spec in offer.fields:
+            if spec.type == T.FILE or (not spec.required and rng.random() < 0.4):
+                values[spec.name] = EMPTY.get(spec.type, "")
+            elif spec.type == T.CHOICE:
+                values[spec.name] = rng.choice(spec.choices.splitlines())
+            elif spec.type == T.MULTI_CHOICE:
+                options = spec.choices.splitlines()
+                picked = set(rng.sample(options, rng.randint(1, min(3, len(options)))))
+                values[spec.name] = [o for o in options if o in picked]
+            elif spec.type == T.CHECKBOX:
+                values[spec.name] = rng.random() < 0.5
+            elif spec.type == T.NUMBER:
+                amount = round(rng.uniform(*spec.samples), 2)
+                values[spec.name] = int(amount) if amount.is_integer() else amount
+            elif spec.type == T.DATE:
+                day = timezone.localtime(filed_at).date() + timedelta(days=rng.randint(*spec.samples))
+                values[spec.name] = day.isoformat()
+            else:
+                values[spec.name] = rng.choice(spec.samples)
+        return values
+
+    def one_request(
+        self,
+        filed_at: datetime,
+        status: str,
+        crew: Crew,
+        service: Service,
+        offer: Offer,
+        requester: AbstractBaseUser,
+    ) -> None:
+        """File, play the script through the services, then move every timestamp to the simulated time.
+
+        Times the services wrote are real (now); each step's events and comments are backdated right after it
+        ran, and the request's own timestamps are mapped from the real value to the step that set it.
+        """
+        title, values = self.rng.choice(offer.titles), self.values(offer, filed_at)
+        sr = services.request_file(service=service, requester=requester, title=title, values=values)
+        steps = self.script(sr, status, crew, offer)
+        available = (self.now - timedelta(minutes=2) - filed_at).total_seconds() / 60
+        planned = sum(gap for gap, _ in steps)
+        # A life longer than the time since filing is squeezed to end at a random moment before now,
+        # not all at the same minute.
+        scale = 1.0 if planned <= available else available * self.rng.uniform(0.4, 0.95) / planned
+        seen: dict[datetime, datetime] = {}
+        at = filed_at
+        self.backdate(sr, at, seen)
+        for gap, step in steps:
+            at += timedelta(minutes=gap * scale)
+            step()
+            self.backdate(sr, at, seen)
+        ServiceRequest.objects.filter(pk=sr.pk).update(
+            created_at=filed_at,
+            **{name: seen.get(value, at) if (value := getattr(sr, name)) else None for name in STATUS_FIELDS},
+        )
+        self.last_reference[crew.department.pk] = sr.reference
+
+    def backdate(self, sr: ServiceRequest, at: datetime, seen: dict[datetime, datetime]) -> None:
+        RequestEvent.objects.filter(request=sr, created_at__gte=self.now).update(created_at=at)
+        Comment.objects.filter(request=sr, created_at__gte=self.now).update(created_at=at)
+        for name in STATUS_FIELDS:
+            value = getattr(sr, name)
+            if value is not None and value >= self.now:
+                seen.setdefault(value, at)
+
+    def script(
+        self, sr: ServiceRequest, status: str, crew: Crew, offer: Offer
+    ) -> list[tuple[float, Callable[[], object]]]:
+        """The request's life as (minutes after the previous step, service call) pairs ending in ``status``."""
+        rng, requester, lead = self.rng, sr.requester, crew.lead
+        worker = rng.choice(crew.agents) if rng.random() < 0.85 else lead
+        ask, answer, note, resolution = offer.talk
+        steps: list[tuple[float, Callable[[], object]]] = []
+
+        def add(low: float, high: float, call: Callable[..., object], **kwargs: Any) -> None:
+            steps.append((rng.uniform(low, high), partial(call, service_request=sr, **kwargs)))
+
+        def say(low: float, high: float, author: AbstractBaseUser, body: str, internal: bool = False) -> None:
+            add(low, high, services.comment_add, author=author, body=body, internal=internal)
+
+        def reprioritise(by: AbstractBaseUser) -> None:
+            choices = [p for p in ("low", "normal", "high", "high", "critical") if p != sr.priority]
+            add(1, 60, services.request_change_priority, priority=rng.choice(choices), by=by)
+
+        if status == Status.CANCELLED:
+            if rng.random() < 0.5:
+                say(30, 2880, requester, rng.choice(WITHDRAWALS))
+                add(1, 2, services.request_cancel, by=requester)
+            else:
+                duplicate = self.last_reference.get(crew.department.pk)
+                add(5, 240, services.request_claim, by=worker)
+                why = f"a duplicate of {duplicate}; we continue there" if duplicate else "sorted out on the phone"
+                say(1, 30, worker, f"Closing this: {why}.")
+                add(1, 2, services.request_cancel, by=worker)
+            return steps
+        if status == Status.NEW:
+            if rng.random() < 0.35:
+                say(20, 600, requester, rng.choice(FOLLOW_UPS))
+            if rng.random() < 0.2:
+                say(10, 300, lead, "Triage: waiting for the agents' capacity tomorrow.", internal=True)
+            if rng.random() < 0.15:
+                reprioritise(lead)
+            return steps
+        if worker is not lead and rng.random() < 0.45:
+            add(5, 240, services.request_assign, assignee=worker, by=lead)
+        else:
+            add(5, 240, services.request_claim, by=worker)
+        if rng.random() < 0.2:
+            reprioritise(rng.choice([lead, worker]))
+        first = requester.first_name or requester.get_username()
+        say(1, 120, worker, rng.choice(FIRST_REPLIES).format(first=first))
+        if rng.random() < 0.35:
+            say(10, 600, rng.choice([worker, lead]), note, internal=True)
+        if status == Status.OPEN:
+            if rng.random() < 0.4:
+                say(30, 1440, requester, rng.choice(FOLLOW_UPS))
+                say(15, 480, worker, rng.choice(AGENT_FOLLOW_UPS))
+            return steps
+        if status == Status.WAITING or rng.random() < 0.35:
+            say(30, 600, worker, ask)
+            add(0.5, 2, services.request_change_status, to_status=Status.WAITING, by=worker)
+            if status == Status.WAITING:
+                return steps
+            say(60, 2880, requester, answer)  # the requester's answer puts the request back to open
+        add(60, 4320, services.request_resolve, by=worker, resolution_note=resolution)
+        if status == Status.RESOLVED:
+            return steps
+        if rng.random() < 0.1:
+            say(60, 1440, requester, rng.choice(REOPENS))  # reopens the request
+            say(15, 240, worker, f"Sorry about that, {first}. Looking at it again.")
+            add(60, 1440, services.request_resolve, by=worker, resolution_note="Fixed properly this time.")
+        add(1440, 7200, services.request_change_status, to_status=Status.CLOSED, by=worker)
+        return steps
