@@ -8,6 +8,8 @@ arithmetic that turns targets into due times is in ``requests_app``'s SLA engine
 from __future__ import annotations
 
 import re
+from datetime import time
+from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -15,6 +17,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+
+from requests_app import sla
 
 
 class Priority(models.TextChoices):
@@ -26,6 +30,89 @@ class Priority(models.TextChoices):
 
 # Ordering key for "sort by priority": higher number, more urgent.
 PRIORITY_RANK = {Priority.LOW: 1, Priority.NORMAL: 2, Priority.HIGH: 3, Priority.CRITICAL: 4}
+
+
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(f"“{value}” is not a time zone name such as Europe/Berlin or America/New_York.")
+
+
+class BusinessCalendar(models.Model):
+    """Working hours and holidays in one time zone: the clock SLA targets run on."""
+
+    name = models.CharField(max_length=120, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.time_zone})"
+
+    def to_sla_calendar(self) -> sla.Calendar:
+        """The pure arithmetic calendar; reads ``intervals`` and ``holidays`` through any prefetch."""
+        weekly: dict[int, list[sla.Interval]] = {day: [] for day in range(7)}
+        for interval in self.intervals.all():
+            weekly[interval.weekday].append(interval.minutes)
+        return sla.Calendar.build(ZoneInfo(self.time_zone), weekly, [h.date for h in self.holidays.all()])
+
+
+def default_sla_calendar() -> sla.Calendar:
+    """Monday to Friday, 09:00-17:00 in the site's time zone: used where no calendar is configured."""
+    return sla.Calendar.build(settings.TIME_ZONE, {day: [(9 * 60, 17 * 60)] for day in range(5)})
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+class WorkingInterval(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="intervals")
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
+    start = models.TimeField()
+    end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    class Meta:
+        ordering = ["weekday", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    @property
+    def minutes(self) -> sla.Interval:
+        end = _minutes(self.end) or sla.MINUTES_PER_DAY
+        return (_minutes(self.start), end)
+
+    def clean(self) -> None:
+        if self.start is None or self.end is None:
+            return
+        start, end = self.minutes
+        if end <= start:
+            raise ValidationError({"end": "The end must be after the start (use 00:00 for midnight)."})
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="holiday_unique_calendar_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.name}"
 
 
 class Department(models.Model):
@@ -51,6 +138,14 @@ class Department(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="Used by services of this department that have no policy of their own.",
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="departments",
+        help_text="Business hours for SLA targets; empty means Monday-Friday 09:00-17:00 in the site's time zone.",
     )
     # The last request number handed out; incremented with a conditional UPDATE
     # in the filing transaction so two filings never share a number.
@@ -89,6 +184,16 @@ class SLAPolicy(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     description = models.TextField(blank=True)
+    warning_thresholds = models.CharField(
+        max_length=60,
+        default="75",
+        help_text="Percentages of a target at which to warn, comma-separated, e.g. 50, 75, 90.",
+    )
+    round_the_clock = models.BooleanField(
+        "24/7",
+        default=False,
+        help_text="Send warnings and reminders to staff at any hour instead of waiting for working hours.",
+    )
 
     class Meta:
         verbose_name = "SLA policy"
@@ -97,6 +202,29 @@ class SLAPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def threshold_list(self) -> list[int]:
+        return parse_thresholds(self.warning_thresholds)
+
+    def clean(self) -> None:
+        try:
+            parse_thresholds(self.warning_thresholds)
+        except ValueError as exc:
+            raise ValidationError({"warning_thresholds": str(exc)}) from exc
+
+
+def parse_thresholds(text: str) -> list[int]:
+    """ "50, 75" -> [50, 75]; each must be a whole percentage from 1 to 99."""
+    values = []
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip().rstrip("%").strip()
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 99:
+            raise ValueError(f"“{part}” is not a warning threshold: use whole percentages from 1 to 99.")
+        values.append(int(part))
+    return sorted(set(values))
 
 
 class SLATarget(models.Model):
@@ -146,6 +274,14 @@ class Service(models.Model):
         related_name="services",
         help_text="Leave empty to use the department's default policy.",
     )
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+        help_text="Overrides the department's business hours for this service.",
+    )
     is_active = models.BooleanField(default=True)
 
     objects = ServiceQuerySet.as_manager()
@@ -165,6 +301,14 @@ class Service(models.Model):
     @property
     def effective_sla_policy(self) -> SLAPolicy | None:
         return self.sla_policy or self.department.default_sla_policy
+
+    @property
+    def effective_calendar(self) -> BusinessCalendar | None:
+        return self.calendar or self.department.calendar
+
+    def sla_calendar(self) -> sla.Calendar:
+        calendar = self.effective_calendar
+        return calendar.to_sla_calendar() if calendar else default_sla_calendar()
 
     @property
     def promised_target(self) -> SLATarget | None:
@@ -234,3 +378,57 @@ class ServiceField(models.Model):
             raise ValidationError({"choices": "Only choice fields take choices; clear this box."})
         if len(set(self.choice_list)) != len(self.choice_list):
             raise ValidationError({"choices": "Each choice must appear only once."})
+
+
+class ReminderRule(models.Model):
+    """How a department follows up: requester reminders, auto-close, feedback, escalations.
+
+    A department without a rule gets the defaults below (``ReminderRule.defaults``).
+    """
+
+    department = models.OneToOneField(Department, on_delete=models.CASCADE, related_name="reminder_rule")
+    remind_requester_after_hours = models.PositiveIntegerField(
+        default=16, help_text="Business hours of waiting on the requester before reminding them; 0 never reminds."
+    )
+    auto_close_after_days = models.PositiveIntegerField(
+        default=5,
+        help_text="Business days (of 8 business hours) of silence while waiting before closing; 0 never closes.",
+    )
+    auto_close_warning_days = models.PositiveIntegerField(
+        default=1, help_text="Business days before auto-closing to send the requester a last warning."
+    )
+    request_feedback = models.BooleanField(default=True, help_text="Ask the requester to rate resolved requests.")
+    escalate_to_leads = models.BooleanField(default=True, help_text="Send breaches to the department's leads.")
+    extra_escalation_emails = models.TextField(
+        blank=True, help_text="More addresses that receive breach escalations, one per line or comma-separated."
+    )
+    promise_reminder_minutes = models.PositiveIntegerField(
+        default=60, help_text="Remind an agent this many minutes before a promised update is due."
+    )
+
+    class Meta:
+        verbose_name = "reminder rule"
+
+    def __str__(self) -> str:
+        return f"Reminder rules of {self.department}"
+
+    @classmethod
+    def defaults(cls, department: Department) -> ReminderRule:
+        return cls(department=department)
+
+    @property
+    def extra_escalation_list(self) -> list[str]:
+        return [part.strip() for part in re.split(r"[,\s]+", self.extra_escalation_emails) if part.strip()]
+
+    def clean(self) -> None:
+        from django.core.validators import validate_email
+
+        for address in self.extra_escalation_list:
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError({"extra_escalation_emails": f"“{address}” is not an email address."}) from None
+        if self.auto_close_after_days and self.auto_close_warning_days >= self.auto_close_after_days:
+            raise ValidationError(
+                {"auto_close_warning_days": "The last warning must come before the auto-close (fewer days)."}
+            )

@@ -1,70 +1,128 @@
 """One function per email. Each renders a subject/txt/html triplet from
-``templates/emails/`` and returns the number of messages sent.
+``templates/emails/`` and returns the addresses it was sent to.
 
 Emails never carry internal notes: only public comments are ever passed in,
-and templates receive the request, not its conversation.
+and templates receive the request, not its conversation. Every message
+carries an ``X-Servicedesk-Notification`` header with its outbox row id, so
+"exactly once" can be checked in any mailbox.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import timezone
 
-from departments.models import Department, Membership
+from departments.models import Department, Membership, ReminderRule, Role
 
-from .models import Comment, ServiceRequest
+from .models import Comment, FollowUpPromise, Notification, NotificationKind, ServiceRequest
 
 
-def _send(template: str, context: dict[str, Any], to: Iterable[str]) -> int:
+def _send(template: str, context: dict[str, Any], to: Iterable[str], notification_id: int | None = None) -> list[str]:
     recipients = sorted({address for address in to if address})
     if not recipients:
-        return 0
-    context = {**context, "site_url": settings.SITE_URL}
+        return []
+    context = {**context, "site_url": settings.SITE_URL, "reopen_days": settings.REOPEN_WINDOW_DAYS}
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=recipients)
+    headers = {"X-Servicedesk-Notification": str(notification_id)} if notification_id else {}
+    message = EmailMultiAlternatives(subject=subject, body=text, to=recipients, headers=headers)
     message.attach_alternative(html, "text/html")
-    return message.send()
+    message.send()
+    return recipients
 
 
 def department_recipients(department: Department) -> list[str]:
     """The queue address if the department has one, else every agent and lead."""
     if department.queue_email:
         return [department.queue_email]
-    return list(
-        Membership.objects.filter(department=department, user__is_active=True)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
+    return _member_emails(department)
 
 
-def send_request_filed(service_request: ServiceRequest) -> int:
-    return _send(
-        "request_filed",
-        {"sr": service_request},
-        department_recipients(service_request.department),
-    )
+def _member_emails(department: Department, role: str | None = None) -> list[str]:
+    members = Membership.objects.filter(department=department, user__is_active=True).exclude(user__email="")
+    if role:
+        members = members.filter(role=role)
+    return list(members.values_list("user__email", flat=True))
 
 
-def send_public_reply(comment: Comment) -> int:
+def lead_recipients(department: Department) -> list[str]:
+    """Escalations: the leads (unless switched off) plus any extra addresses of the reminder rule."""
+    rule = ReminderRule.objects.filter(department=department).first() or ReminderRule.defaults(department)
+    to = _member_emails(department, Role.LEAD) if rule.escalate_to_leads else []
+    return to + rule.extra_escalation_list
+
+
+def _worker_recipients(sr: ServiceRequest) -> list[str]:
+    """Whoever works the request: its assignee, or the department queue when unassigned."""
+    if sr.assignee_id and sr.assignee.is_active and sr.assignee.email:
+        return [sr.assignee.email]
+    return department_recipients(sr.department)
+
+
+def _requester(sr: ServiceRequest) -> list[str]:
+    return [sr.requester.email] if sr.requester.is_active else []
+
+
+def _reply(notification: Notification) -> tuple[dict[str, Any], list[str]]:
     """To the other side of the conversation from the author."""
-    sr = comment.request
-    if comment.author_id == sr.requester_id:
-        has_assignee = sr.assignee_id is not None and sr.assignee.is_active
-        to = [sr.assignee.email] if has_assignee else department_recipients(sr.department)
-    else:
-        to = [sr.requester.email]
-    return _send("public_reply", {"sr": sr, "comment": comment}, to)
+    comment = Comment.objects.select_related("author").filter(pk=notification.subject_id, internal=False).first()
+    if comment is None:
+        return {}, []
+    sr = notification.request
+    to = _worker_recipients(sr) if comment.author_id == sr.requester_id else _requester(sr)
+    return {"comment": comment}, to
 
 
-def send_request_resolved(service_request: ServiceRequest) -> int:
-    return _send(
-        "request_resolved",
-        {"sr": service_request, "reopen_days": settings.REOPEN_WINDOW_DAYS},
-        [service_request.requester.email],
-    )
+def _promise(notification: Notification) -> FollowUpPromise | None:
+    return FollowUpPromise.objects.select_related("agent").filter(pk=notification.subject_id).first()
+
+
+def _promise_reminder(notification: Notification) -> tuple[dict[str, Any], list[str]]:
+    promise = _promise(notification)
+    if promise is None or not promise.is_open:
+        return {}, []
+    return {"promise": promise}, [promise.agent.email]
+
+
+def _promise_missed(notification: Notification) -> tuple[dict[str, Any], list[str]]:
+    promise = _promise(notification)
+    if promise is None or promise.kept_at is not None:
+        return {}, []
+    sr = notification.request
+    return {"promise": promise}, _requester(sr) + lead_recipients(sr.department)
+
+
+Recipe = Callable[[Notification], tuple[dict[str, Any], list[str]]]
+
+RECIPES: dict[str, Recipe] = {
+    NotificationKind.REQUEST_FILED: lambda n: ({}, department_recipients(n.request.department)),
+    NotificationKind.PUBLIC_REPLY: _reply,
+    NotificationKind.REQUEST_RESOLVED: lambda n: ({}, _requester(n.request)),
+    NotificationKind.SLA_WARNING: lambda n: ({}, _worker_recipients(n.request)),
+    NotificationKind.SLA_BREACH: lambda n: ({}, lead_recipients(n.request.department)),
+    NotificationKind.REQUESTER_REMINDER: lambda n: ({}, _requester(n.request)),
+    NotificationKind.AUTO_CLOSE_WARNING: lambda n: ({}, _requester(n.request)),
+    NotificationKind.AUTO_CLOSED: lambda n: ({}, _requester(n.request)),
+    NotificationKind.FEEDBACK_REQUEST: lambda n: ({}, _requester(n.request)),
+    NotificationKind.PROMISE_REMINDER: _promise_reminder,
+    NotificationKind.PROMISE_MISSED: _promise_missed,
+}
+
+
+def send_notification(notification: Notification) -> list[str]:
+    """Render and send the email for an outbox row; the template is named after its kind."""
+    extra, to = RECIPES[notification.kind](notification)
+    context = {
+        "sr": notification.request,
+        "notification": notification,
+        "clock_label": notification.clock.replace("_", " "),
+        "now": timezone.now(),
+        **extra,
+    }
+    return _send(notification.kind, context, to, notification_id=notification.pk)

@@ -56,6 +56,28 @@ class ServiceRequest(models.Model):
     first_responded_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+
+    # SLA clocks (see requests_app/sla_engine.py). Each clock keeps its target,
+    # the business time used before its current run, and since when it runs;
+    # due times are stored so pages sort by them and the sweep never recomputes.
+    first_response_target_minutes = models.PositiveIntegerField(null=True, blank=True)
+    first_response_used_seconds = models.PositiveIntegerField(default=0)
+    first_response_running_since = models.DateTimeField(null=True, blank=True)
+    first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    first_response_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_target_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_used_seconds = models.PositiveIntegerField(default=0)
+    resolution_running_since = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    # The earliest due time of the clocks that run: the queue's default sort.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    # Bumped whenever due times move: reminders are unique per generation.
+    sla_generation = models.PositiveIntegerField(default=0)
+    # When the sweep must next look at this request (a warning, breach,
+    # reminder or auto-close falls due); NULL when nothing is scheduled.
+    sla_next_check_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -67,6 +89,12 @@ class ServiceRequest(models.Model):
             models.Index(fields=["department", "-priority_rank", "created_at"], name="request_queue_priority_idx"),
             models.Index(fields=["department", "assignee", "status"], name="request_queue_assignee_idx"),
             models.Index(fields=["requester", "-updated_at"], name="request_requester_idx"),
+            models.Index(fields=["department", "next_due_at"], name="request_queue_due_idx"),
+            models.Index(
+                fields=["sla_next_check_at"],
+                name="request_sla_check_idx",
+                condition=Q(sla_next_check_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -129,6 +157,16 @@ class Attachment(models.Model):
 
 class EventKind(models.TextChoices):
     FILED = "filed", "Filed"
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACH = "sla_breach", "SLA breached"
+    REQUESTER_REMINDED = "requester_reminded", "Requester reminded"
+    AUTO_CLOSE_WARNING = "auto_close_warning", "Auto-close warning sent"
+    AUTO_CLOSED = "auto_closed", "Closed after silence"
+    FEEDBACK_REQUESTED = "feedback_requested", "Feedback requested"
+    PROMISE_MADE = "promise_made", "Update promised"
+    PROMISE_KEPT = "promise_kept", "Promise kept"
+    PROMISE_REMINDER = "promise_reminder", "Promise reminder sent"
+    PROMISE_MISSED = "promise_missed", "Promise missed"
     STATUS = "status", "Status changed"
     ASSIGNED = "assigned", "Assignee changed"
     PRIORITY = "priority", "Priority changed"
@@ -162,3 +200,89 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.kind} {self.from_value} → {self.to_value}"
+
+
+class Clock(models.TextChoices):
+    NONE = "", "—"
+    FIRST_RESPONSE = "first_response", "First response"
+    RESOLUTION = "resolution", "Resolution"
+    WAITING = "waiting", "Waiting on requester"
+    PROMISE = "promise", "Promised update"
+
+
+class NotificationKind(models.TextChoices):
+    REQUEST_FILED = "request_filed", "New request"
+    PUBLIC_REPLY = "public_reply", "Public reply"
+    REQUEST_RESOLVED = "request_resolved", "Resolved"
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACH = "sla_breach", "SLA breach escalation"
+    REQUESTER_REMINDER = "requester_reminder", "Reminder to requester"
+    AUTO_CLOSE_WARNING = "auto_close_warning", "Last warning before auto-close"
+    AUTO_CLOSED = "auto_closed", "Closed after silence"
+    FEEDBACK_REQUEST = "feedback_request", "Feedback request"
+    PROMISE_REMINDER = "promise_reminder", "Promise reminder"
+    PROMISE_MISSED = "promise_missed", "Promise missed"
+
+
+class Notification(models.Model):
+    """The outbox: one row per message that must go out exactly once.
+
+    The row is written in the same transaction as the change that causes it,
+    under a unique key (request, kind, clock, threshold, generation, subject),
+    so a repeated sweep or a redelivered task cannot create a second one. A
+    delivery task claims the row with a conditional UPDATE before sending;
+    the sweep re-enqueues rows whose delivery was lost (broker down, worker
+    killed) once their claim lease has run out.
+    """
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    clock = models.CharField(max_length=20, choices=Clock.choices, blank=True, default="")
+    threshold = models.PositiveIntegerField(default=0)
+    generation = models.PositiveIntegerField(default=0)
+    # The comment (replies) or promise this message is about; 0 when none.
+    subject_id = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    send_after = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    recipients = models.TextField(blank=True, help_text="Who it was sent to (filled when sent).")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "kind", "clock", "threshold", "generation", "subject_id"],
+                name="notification_exactly_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["send_after"], name="notification_unsent_idx", condition=Q(sent_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for request {self.request_id}"
+
+
+class FollowUpPromise(models.Model):
+    """“I will update you by Thursday 15:00”: kept by a public reply before then."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="promises")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    kept_at = models.DateTimeField(null=True, blank=True)
+    missed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["request", "kept_at"], name="promise_request_idx")]
+
+    def __str__(self) -> str:
+        return f"Update on request {self.request_id} by {self.due_at}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.kept_at is None and self.missed_at is None and self.withdrawn_at is None

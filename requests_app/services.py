@@ -5,8 +5,11 @@ Invariants kept here and nowhere else:
   ``TransitionNotAllowed`` and changes nothing;
 - a status change is a conditional UPDATE on the status the caller saw, so two
   people acting at once cannot both win: the loser gets ``ConcurrentChange``;
-- notifications are enqueued with ``transaction.on_commit`` and a broker
-  failure is logged, never raised to the person who filed or replied.
+- notifications are outbox rows written in the same transaction; their
+  delivery is enqueued with ``transaction.on_commit`` and a broker failure is
+  logged, never raised to the person who filed or replied (the SLA sweep
+  hands out whatever was not delivered);
+- SLA clocks move with every status and priority change (``_move_clocks``).
 """
 
 from __future__ import annotations
@@ -27,8 +30,17 @@ from django.utils import timezone
 from departments.models import PRIORITY_RANK, Department, Priority, Service
 from departments.permissions import is_lead, is_member
 
-from . import tasks
-from .models import Attachment, Comment, EventKind, RequestEvent, ServiceRequest, Status
+from . import notifications, sla_engine
+from .models import (
+    Attachment,
+    Comment,
+    EventKind,
+    FollowUpPromise,
+    NotificationKind,
+    RequestEvent,
+    ServiceRequest,
+    Status,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,22 +60,6 @@ class TransitionNotAllowed(ValidationError):
 
 class ConcurrentChange(Exception):
     """Someone else changed the request between reading and writing; reload and retry."""
-
-
-def enqueue_on_commit(task: Any, *args: Any) -> None:
-    """Send ``task`` after the surrounding transaction commits, never failing the caller.
-
-    If the broker is unreachable the error is logged; the data is already
-    committed and the SLA sweep picks up what was not sent.
-    """
-
-    def send() -> None:
-        try:
-            task.apply_async(args=args, retry=False)
-        except Exception:  # any broker failure must not reach the user
-            logger.exception("Could not enqueue %s%r; the next sweep will catch up", task.name, args)
-
-    transaction.on_commit(send)
 
 
 def _record(
@@ -123,8 +119,41 @@ def _update_exactly_one(
     )
     if updated != 1:
         raise ConcurrentChange("This request was changed by someone else meanwhile. Reload the page and try again.")
+    before = (
+        service_request.first_response_due_at,
+        service_request.resolution_due_at,
+        service_request.waiting_since,
+        expected_status,
+    )
     for field, value in changes.items():
         setattr(service_request, field, value)
+    _move_clocks(service_request, expected_status=expected_status, changes=changes, before=before)
+
+
+def _move_clocks(
+    service_request: ServiceRequest,
+    *,
+    expected_status: str,
+    changes: dict[str, Any],
+    before: sla_engine.Snapshot,
+) -> None:
+    """The SLA side of a status or priority change, saved in the same transaction (the row is locked)."""
+    status_changed = "status" in changes and changes["status"] != expected_status
+    if not status_changed and "priority" not in changes:
+        return
+    now = changes["updated_at"]
+    config = sla_engine.SLAConfig([service_request.service_id])
+    if status_changed:
+        sla_engine.on_status_change(service_request, expected_status, changes["status"], config, now, before)
+    if "priority" in changes:
+        sla_engine.retarget(service_request, config, now)
+    _save_clocks(service_request)
+
+
+def _save_clocks(service_request: ServiceRequest) -> None:
+    ServiceRequest.objects.filter(pk=service_request.pk).update(
+        **{name: getattr(service_request, name) for name in sla_engine.CLOCK_FIELDS}
+    )
 
 
 def _require_worker(user: AbstractBaseUser, service_request: ServiceRequest) -> None:
@@ -152,11 +181,13 @@ def request_file(
     priority = priority or service.default_priority
     if priority not in Priority.values:
         raise ValidationError({"priority": f"Unknown priority {priority!r}."})
+    now = timezone.now()
+    config = sla_engine.SLAConfig([service.pk])
     with transaction.atomic():
         Department.objects.filter(pk=service.department_id).update(last_request_number=F("last_request_number") + 1)
         department = Department.objects.only("reference_prefix", "last_request_number").get(pk=service.department_id)
         number = department.last_request_number
-        service_request = ServiceRequest.objects.create(
+        service_request = ServiceRequest(
             service=service,
             department_id=service.department_id,
             number=number,
@@ -166,10 +197,14 @@ def request_file(
             values=dict(values),
             priority=priority,
             priority_rank=PRIORITY_RANK[priority],
+            created_at=now,
+            updated_at=now,
         )
+        sla_engine.start_clocks(service_request, config, now)
+        service_request.save(force_insert=True)
         _save_attachments(service_request, files=files, uploaded_by=requester)
         _record(service_request, actor=requester, kind=EventKind.FILED, to_value=service_request.reference)
-        enqueue_on_commit(tasks.notify_request_filed, service_request.pk)
+        notifications.notification_create(request_id=service_request.pk, kind=NotificationKind.REQUEST_FILED, now=now)
     return service_request
 
 
@@ -206,9 +241,11 @@ def comment_add(
             _reopen_or_resume(service_request, by=author)
         comment = Comment.objects.create(request=service_request, author=author, body=body, internal=internal)
         _save_attachments(service_request, files=files, uploaded_by=author, comment=comment)
-        changes: dict[str, Any] = {"updated_at": comment.created_at}
-        if staff and not internal and service_request.first_responded_at is None and not requester:
-            changes["first_responded_at"] = comment.created_at
+        now = comment.created_at
+        changes: dict[str, Any] = {"updated_at": now}
+        first_response = staff and not internal and service_request.first_responded_at is None and not requester
+        if first_response:
+            changes["first_responded_at"] = now
         ServiceRequest.objects.filter(pk=service_request.pk).update(**changes)
         for field, value in changes.items():
             setattr(service_request, field, value)
@@ -218,9 +255,57 @@ def comment_add(
             kind=EventKind.NOTE if internal else EventKind.REPLY,
             internal=internal,
         )
+        if staff and not internal and not requester:
+            kept = _keep_promises(service_request, now=now, by=author)
+            if first_response or kept:
+                config = sla_engine.SLAConfig([service_request.service_id])
+                if first_response:
+                    sla_engine.on_first_response(service_request, config, now)
+                else:
+                    sla_engine.reschedule(service_request, config)
+                _save_clocks(service_request)
         if not internal:
-            enqueue_on_commit(tasks.notify_public_reply, comment.pk)
+            notifications.notification_create(
+                request_id=service_request.pk, kind=NotificationKind.PUBLIC_REPLY, subject_id=comment.pk, now=now
+            )
     return comment
+
+
+def _keep_promises(service_request: ServiceRequest, *, now: Any, by: AbstractBaseUser) -> int:
+    """A public reply before a promised time keeps every open promise on the request."""
+    kept = FollowUpPromise.objects.filter(
+        request=service_request, kept_at=None, missed_at=None, withdrawn_at=None, due_at__gte=now
+    ).update(kept_at=now)
+    if kept:
+        _record(service_request, actor=by, kind=EventKind.PROMISE_KEPT)
+    return kept
+
+
+def promise_make(
+    *, service_request: ServiceRequest, by: AbstractBaseUser, due_at: Any, now: Any = None
+) -> FollowUpPromise:
+    """An agent promises the requester an update by ``due_at``; earlier open promises are replaced."""
+    _require_worker(by, service_request)
+    now = now or timezone.now()
+    if due_at <= now:
+        raise ValidationError({"due_at": "A promise must be for a time in the future."})
+    if service_request.status not in (Status.NEW, Status.OPEN, Status.WAITING):
+        raise TransitionNotAllowed("Updates can only be promised on requests that are still being worked on.")
+    with transaction.atomic():
+        FollowUpPromise.objects.filter(request=service_request, kept_at=None, missed_at=None, withdrawn_at=None).update(
+            withdrawn_at=now
+        )
+        promise = FollowUpPromise.objects.create(request=service_request, agent=by, due_at=due_at)
+        _record(
+            service_request,
+            actor=by,
+            kind=EventKind.PROMISE_MADE,
+            to_value=timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"),
+        )
+        config = sla_engine.SLAConfig([service_request.service_id])
+        sla_engine.reschedule(service_request, config)
+        _save_clocks(service_request)
+    return promise
 
 
 def _reopen_or_resume(service_request: ServiceRequest, *, by: AbstractBaseUser) -> None:
@@ -341,7 +426,12 @@ def request_resolve(*, service_request: ServiceRequest, by: AbstractBaseUser, re
             updated_at=now,
         )
         _record(service_request, actor=by, kind=EventKind.RESOLVED, from_value=old, to_value=Status.RESOLVED)
-        enqueue_on_commit(tasks.notify_request_resolved, service_request.pk)
+        notifications.notification_create(
+            request_id=service_request.pk,
+            kind=NotificationKind.REQUEST_RESOLVED,
+            generation=service_request.sla_generation,
+            now=now,
+        )
     return service_request
 
 

@@ -1,8 +1,8 @@
-"""Celery tasks: take an id, load fresh data, call one email function.
+"""Celery tasks: short, take ids, call one service, safe to run twice.
 
-They are safe to run twice in the sense that matters for issue 2 (a lost or
-repeated notification changes no data); exactly-once delivery through claimed
-rows arrives with the SLA engine.
+``deliver_notification`` claims its row before sending (see
+``notifications.notification_deliver``); ``sla_sweep`` inserts rows under a
+unique key. A redelivered or duplicated task therefore sends nothing twice.
 """
 
 from __future__ import annotations
@@ -10,44 +10,16 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(name="requests_app.notify_request_filed")
-def notify_request_filed(request_id: int) -> int:
-    from . import emails
-    from .models import ServiceRequest
+@shared_task(name="requests_app.deliver_notification")
+def deliver_notification(notification_id: int) -> bool:
+    from .notifications import notification_deliver
 
-    service_request = (
-        ServiceRequest.objects.select_related("service", "department", "requester").filter(pk=request_id).first()
-    )
-    if service_request is None:
-        return 0
-    return emails.send_request_filed(service_request)
+    return notification_deliver(notification_id=notification_id)
 
 
-@shared_task(name="requests_app.notify_public_reply")
-def notify_public_reply(comment_id: int) -> int:
-    from . import emails
-    from .models import Comment
+@shared_task(name="requests_app.sla_sweep")
+def sla_sweep() -> dict[str, int]:
+    from .sweep import sla_sweep as run_sweep
 
-    comment = (
-        Comment.objects.select_related(
-            "author", "request__requester", "request__assignee", "request__department", "request__service"
-        )
-        .filter(pk=comment_id, internal=False)
-        .first()
-    )
-    if comment is None:
-        return 0
-    return emails.send_public_reply(comment)
-
-
-@shared_task(name="requests_app.notify_request_resolved")
-def notify_request_resolved(request_id: int) -> int:
-    from . import emails
-    from .models import ServiceRequest
-
-    service_request = (
-        ServiceRequest.objects.select_related("service", "department", "requester").filter(pk=request_id).first()
-    )
-    if service_request is None:
-        return 0
-    return emails.send_request_resolved(service_request)
+    result = run_sweep()
+    return {"requests": result.requests, "notifications": result.notifications, "requeued": result.requeued}

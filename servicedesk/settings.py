@@ -228,6 +228,19 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 
+# The SLA sweep: how often beat runs it, and the delivery bookkeeping it relies on.
+SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 60)
+NOTIFICATION_CLAIM_LEASE_SECONDS = env_int("NOTIFICATION_CLAIM_LEASE_SECONDS", 300)
+NOTIFICATION_REQUEUE_GRACE_SECONDS = env_int("NOTIFICATION_REQUEUE_GRACE_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    "sla-sweep": {
+        "task": "requests_app.sla_sweep",
+        "schedule": SLA_SWEEP_SECONDS,
+        # A sweep that waited longer than a period is superseded by the next one.
+        "options": {"expires": SLA_SWEEP_SECONDS},
+    }
+}
+
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", PRODUCTION)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)

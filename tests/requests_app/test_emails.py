@@ -9,7 +9,7 @@ from django.core import mail
 
 from departments.models import Role
 from requests_app import services, tasks
-from requests_app.models import ServiceRequest
+from requests_app.models import Notification, NotificationKind, ServiceRequest
 
 from .. import factories
 
@@ -99,8 +99,14 @@ def test_reply_task_refuses_to_mail_an_internal_note_even_if_asked(world, sr):
     note = services.comment_add(service_request=sr, author=world.agent, body=SECRET, internal=True)
     sent = len(mail.outbox)
 
-    assert tasks.notify_public_reply(note.pk) == 0
+    forged = Notification.objects.create(
+        request=sr, kind=NotificationKind.PUBLIC_REPLY, subject_id=note.pk, send_after=note.created_at
+    )
+
+    assert tasks.deliver_notification(forged.pk) is True
     assert len(mail.outbox) == sent
+    forged.refresh_from_db()
+    assert forged.recipients == ""
 
 
 def test_new_request_goes_to_every_agent_and_lead_of_the_department(world, sr):

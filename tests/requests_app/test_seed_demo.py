@@ -100,3 +100,16 @@ def test_demo_users_log_in_with_demo(seeded: dict[str, Any]) -> None:
 def test_no_notification_is_enqueued_or_sent(seeded: dict[str, Any]) -> None:
     assert mail.outbox == []
     assert seeded["callbacks"] == []
+
+
+def test_past_sla_events_are_history_and_nothing_is_left_to_mail(seeded: dict[str, Any]) -> None:
+    from django.utils import timezone
+
+    from requests_app.models import Notification
+    from requests_app.sweep import sla_sweep
+
+    assert not Notification.objects.filter(sent_at__isnull=True, send_after__lte=timezone.now()).exists()
+    assert ServiceRequest.objects.filter(status="open", resolution_due_at__isnull=False).exists()
+    assert ServiceRequest.objects.filter(status="waiting", resolution_due_at__isnull=True).exists()
+    sla_sweep()
+    assert mail.outbox == []

@@ -14,7 +14,7 @@ from kombu.exceptions import OperationalError
 
 from departments.models import PRIORITY_RANK, Priority
 from requests_app import services, tasks
-from requests_app.models import Comment, EventKind, RequestEvent, ServiceRequest, Status
+from requests_app.models import Comment, EventKind, Notification, RequestEvent, ServiceRequest, Status
 from requests_app.services import ALLOWED_TRANSITIONS, ConcurrentChange, TransitionNotAllowed
 
 from .. import factories
@@ -409,24 +409,25 @@ def test_staff_can_still_close_after_the_window(world, settings, resolved_at_t0)
 def test_filing_succeeds_and_logs_when_the_broker_is_down(world, caplog, django_capture_on_commit_callbacks):
     down = OperationalError("Error 111 connecting to redis:6379. Connection refused.")
     with (
-        mock.patch.object(tasks.notify_request_filed, "apply_async", side_effect=down) as apply_async,
-        caplog.at_level(logging.ERROR, logger="requests_app.services"),
+        mock.patch.object(tasks.deliver_notification, "apply_async", side_effect=down) as apply_async,
+        caplog.at_level(logging.ERROR, logger="requests_app.notifications"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         sr = file(world)
 
     apply_async.assert_called_once()
     assert ServiceRequest.objects.filter(pk=sr.pk, reference="IT-1001").exists()
-    [record] = [r for r in caplog.records if r.name == "requests_app.services"]
+    [record] = [r for r in caplog.records if r.name == "requests_app.notifications"]
     assert record.levelno == logging.ERROR
-    assert "Could not enqueue requests_app.notify_request_filed" in record.getMessage()
+    assert "Could not enqueue notification" in record.getMessage()
+    assert Notification.objects.get(request=sr).sent_at is None  # the sweep will hand it out
     assert record.exc_info[0] is OperationalError
 
 
 def test_filing_through_the_web_succeeds_when_the_broker_is_down(world, client_for, submit, caplog):
     down = OperationalError("Connection refused")
     data = {"title": "Broken", "f_asset_tag": "LT-9", "f_reason": "Broken"}
-    with mock.patch.object(tasks.notify_request_filed, "apply_async", side_effect=down):
+    with mock.patch.object(tasks.deliver_notification, "apply_async", side_effect=down):
         response = submit(client_for(world.requester), f"/services/{world.laptop.pk}/", data)
 
     assert response.status_code == 302
@@ -435,7 +436,7 @@ def test_filing_through_the_web_succeeds_when_the_broker_is_down(world, client_f
 
 
 def test_notifications_are_enqueued_only_after_commit(world, django_capture_on_commit_callbacks):
-    with mock.patch.object(tasks.notify_request_filed, "apply_async") as apply_async:
+    with mock.patch.object(tasks.deliver_notification, "apply_async") as apply_async:
         with django_capture_on_commit_callbacks() as callbacks:
             sr = file(world)
         assert not apply_async.called
@@ -443,7 +444,8 @@ def test_notifications_are_enqueued_only_after_commit(world, django_capture_on_c
 
         callbacks[0]()
 
-    apply_async.assert_called_once_with(args=(sr.pk,), retry=False)
+    notification = Notification.objects.get(request=sr)
+    apply_async.assert_called_once_with(args=(notification.pk,), retry=False)
 
 
 def test_two_priority_changes_from_the_same_copy_do_not_both_win(world):

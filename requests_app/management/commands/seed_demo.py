@@ -43,8 +43,9 @@ from departments.models import (
     SLATarget,
 )
 from departments.permissions import forget_memberships
-from requests_app import services
-from requests_app.models import Comment, RequestEvent, ServiceRequest, Status
+from requests_app import services, sla_engine
+from requests_app.models import Comment, Notification, RequestEvent, ServiceRequest, Status
+from requests_app.sweep import sla_sweep
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - published demo password, printed on purpose
 DAYS = 60
@@ -391,7 +392,7 @@ WITHDRAWALS = ("Never mind, it sorted itself out.", "Not needed any more, thanks
 STATUS_MIX = {
     Status.NEW: (12, 0.02, 2),
     Status.OPEN: (18, 0.1, 6),
-    Status.WAITING: (10, 1, 12),
+    Status.WAITING: (10, 0.5, 3),  # waiting less than the default auto-close (5 business days)
     Status.RESOLVED: (14, 0.5, 6),
     Status.CLOSED: (38, 6, DAYS - 3),  # office_hours() may move a filing up to ~3 days earlier
     Status.CANCELLED: (8, 0.5, DAYS - 3),
@@ -400,8 +401,8 @@ STATUS_FIELDS = ("updated_at", "first_responded_at", "resolved_at", "closed_at")
 EMPTY = {T.NUMBER: None, T.DATE: None, T.MULTI_CHOICE: [], T.CHECKBOX: False, T.FILE: None}
 
 
-def _no_notification(task: Any, *args: Any) -> None:
-    """Stands in for ``services.enqueue_on_commit`` while seeding: demo data is history, not news."""
+def _no_notification(**kwargs: Any) -> None:
+    """Stands in for ``notifications.notification_create`` while seeding: demo data is history, not news."""
 
 
 def login_rows() -> list[tuple[str, str]]:
@@ -433,10 +434,12 @@ class Command(BaseCommand):
         if not options["logins_only"]:
             # Demo data is history, not news: the services would enqueue one email per filing, reply and
             # resolution (hundreds) to addresses at example.com. Nothing is enqueued while seeding.
-            with transaction.atomic(), mock.patch("requests_app.services.enqueue_on_commit", _no_notification):
+            with transaction.atomic(), mock.patch("requests_app.notifications.notification_create", _no_notification):
                 seeder = Seeder(random.Random(42))  # fixed seed: the same demo data on every machine
                 seeder.people_and_catalog()
                 seeder.requests(options["requests"])
+                if seeder.created["requests"]:
+                    seeder.rebuild_sla_history()
             made = ", ".join(f"{n} {what}" for what, n in seeder.created.items() if n)
             self.stdout.write(
                 f"Demo data created: {made}." if made else "Demo data was already there; nothing changed."
@@ -575,6 +578,25 @@ class Seeder:
         for filed_at, _, status, crew, (service, offer), requester in sorted(plans, key=lambda p: p[:2]):
             self.one_request(filed_at, status, crew, service, offer, requester)
         self.created["requests"] += count
+
+    def rebuild_sla_history(self) -> None:
+        """Clocks as the engine would have kept them over the backdated history.
+
+        Then one sweep at seeding time records what fell due in the past
+        (warnings, breaches, reminders); those messages are marked as history,
+        not sent, so the first start of the app does not mail a backlog.
+        """
+        demo = ServiceRequest.objects.filter(department__in=[c.department for c in self.crews])
+        requests = list(demo.prefetch_related("events"))
+        config = sla_engine.SLAConfig({sr.service_id for sr in requests})
+        for sr in requests:
+            sla_engine.replay(sr, sr.events.all(), config)
+        ServiceRequest.objects.bulk_update(requests, sla_engine.CLOCK_FIELDS, batch_size=200)
+        with mock.patch("requests_app.notifications.enqueue_delivery"):
+            sla_sweep(now=self.now)
+        Notification.objects.filter(request__in=demo, sent_at__isnull=True, send_after__lte=self.now).update(
+            sent_at=self.now, recipients="(demo history, not sent)"
+        )
 
     def office_hours(self, moment: datetime) -> datetime:
         """The same working day (weekends move to Friday) between 8:00 and 18:00, and never in the future."""
