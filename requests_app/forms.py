@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 
 from departments.models import FieldType, Priority, Service, ServiceField
@@ -170,6 +171,15 @@ class ResolveForm(forms.Form):
     )
 
 
+class PromiseForm(forms.Form):
+    due_at = forms.DateTimeField(
+        label="I will update the requester by",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text="The requester sees this promise; a public reply before then keeps it.",
+    )
+
+
 class PriorityForm(forms.Form):
     priority = forms.ChoiceField(choices=Priority.choices)
 
@@ -179,6 +189,7 @@ class CatalogSearchForm(forms.Form):
 
 
 QUEUE_SORTS = {
+    "due": ("Nearest due time", (F("next_due_at").asc(nulls_last=True), "created_at", "id")),
     "age": ("Oldest first", ("created_at", "id")),
     "-age": ("Newest first", ("-created_at", "-id")),
     "priority": ("Priority, then oldest", ("-priority_rank", "created_at", "id")),
@@ -207,4 +218,4 @@ class QueueFilterForm(forms.Form):
             *[(str(u.pk), u.get_full_name() or u.get_username()) for u in members],
         ]
         self.fields["service"].choices = [("", "All services"), *[(str(s.pk), s.name) for s in services]]
-        self.fields["sort"].choices = [("", "Oldest first"), *[(k, v[0]) for k, v in QUEUE_SORTS.items()]]
+        self.fields["sort"].choices = [(k, v[0]) for k, v in QUEUE_SORTS.items()]

@@ -17,5 +17,6 @@ urlpatterns = [
     path("requests/<str:reference>/resolve/", views.request_resolve, name="request_resolve"),
     path("requests/<str:reference>/priority/", views.request_priority, name="request_priority"),
     path("requests/<str:reference>/cancel/", views.request_cancel, name="request_cancel"),
+    path("requests/<str:reference>/promise/", views.request_promise, name="request_promise"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
 ]

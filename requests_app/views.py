@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from departments.models import Service
@@ -21,6 +22,7 @@ from .forms import (
     AssignForm,
     CatalogSearchForm,
     PriorityForm,
+    PromiseForm,
     QueueFilterForm,
     ReplyForm,
     ResolveForm,
@@ -94,7 +96,9 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def my_requests(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(selectors.my_requests(request.user), settings.QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    return render(request, "requests_app/my_requests.html", {"page": page, "nav": "my_requests"})
+    rows = list(page.object_list)
+    context = {"page": page, "rows": rows, "sla": selectors.sla_views(rows), "nav": "my_requests"}
+    return render(request, "requests_app/my_requests.html", context)
 
 
 def queue(request: HttpRequest, slug: str) -> HttpResponse:
@@ -105,7 +109,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     filters: dict[str, Any] = {}
     if form.is_bound and form.is_valid():
         filters = form.cleaned_data
-    sort = filters.get("sort") or "age"
+    sort = filters.get("sort") or "due"
     qs = selectors.department_queue(
         department=department,
         user=request.user,
@@ -116,6 +120,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     )
     paginator = Paginator(qs, settings.QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
+    rows = list(page.object_list)
     querystring = request.GET.copy()
     querystring.pop("page", None)
     context = {
@@ -125,6 +130,8 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         "querystring": querystring.urlencode(),
         "is_lead": is_lead(request.user, department.pk),
         "nav": "queue",
+        "rows": rows,
+        "sla": selectors.sla_views(rows),
     }
     return render(request, "requests_app/queue.html", context)
 
@@ -147,6 +154,8 @@ def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> d
         "can_cancel": is_requester(request.user, sr) and sr.status in ACTIVE_STATUSES,
         "can_reply": sr.status not in (Status.CLOSED, Status.CANCELLED),
         "max_upload": settings.ATTACHMENT_MAX_BYTES,
+        "clocks": selectors.sla_views([sr])[sr.pk],
+        "promise": selectors.open_promise(sr),
     }
     if staff:
         next_statuses = services.ALLOWED_TRANSITIONS[sr.status] - {Status.RESOLVED}
@@ -159,6 +168,8 @@ def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> d
                 "priority_form": forms.get("priority_form") or PriorityForm(initial={"priority": sr.priority}),
                 "can_resolve": Status.RESOLVED in services.ALLOWED_TRANSITIONS[sr.status],
                 "can_claim": sr.assignee_id != request.user.pk and sr.status not in (Status.CLOSED, Status.CANCELLED),
+                "promise_form": forms.get("promise_form") or PromiseForm(),
+                "can_promise": sr.status in ACTIVE_STATUSES,
             }
         )
         if lead:
@@ -335,6 +346,25 @@ def request_priority(request: HttpRequest, reference: str) -> HttpResponse:
         ),
         "Priority changed.",
         "priority_form",
+        form,
+    )
+
+
+@require_POST
+def request_promise(request: HttpRequest, reference: str) -> HttpResponse:
+    sr = _load(request, reference)
+    if not can_work_on(request.user, sr):
+        raise PermissionDenied
+    form = PromiseForm(request.POST)
+    if not form.is_valid():
+        return _rerender(request, sr, 400, promise_form=form)
+    due_at = form.cleaned_data["due_at"]
+    return _act(
+        request,
+        sr,
+        lambda: services.promise_make(service_request=sr, by=request.user, due_at=due_at),
+        f"Promised an update by {timezone.localtime(due_at):%a %d %b %H:%M}. The requester sees it.",
+        "promise_form",
         form,
     )
 

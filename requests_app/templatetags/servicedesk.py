@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import markdown as md
 import nh3
 from django import template
 from django.utils.safestring import SafeString, mark_safe
+
+from requests_app.sla import format_duration
 
 register = template.Library()
 
@@ -98,3 +102,27 @@ def business_duration(minutes: int | None) -> str:
 @register.filter
 def get_item(mapping: dict, key: str) -> object:
     return mapping.get(key) if mapping else None
+
+
+SLA_BADGES = {
+    "on_track": "text-bg-success",
+    "at_risk": "text-bg-warning",
+    "breached": "text-bg-danger",
+    "paused": "text-bg-secondary",
+    "met": "text-bg-light border",
+    "breached_met": "text-bg-light border border-danger text-danger",
+}
+
+
+@register.filter
+def sla_badge(state: str) -> str:
+    return SLA_BADGES.get(state, "text-bg-light border")
+
+
+@register.filter
+def business_left(delta: timedelta | None) -> str:
+    """A business-time span as people say it: "1d 2h 5m" (a business day is 8 hours)."""
+    if delta is None:
+        return ""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    return format_duration(minutes) if minutes else "less than a minute"
