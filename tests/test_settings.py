@@ -1,0 +1,72 @@
+"""Deploy settings: production refuses unsafe values; Celery is configured to lose nothing."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from servicedesk.celery import app
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD_KEY = "k" * 50
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess:
+    """Import the settings in a fresh interpreter with ``env``, as a deploy would."""
+    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "SERVICEDESK_ENV"}}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", "import servicedesk.settings as s; print(s.DEBUG)"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_production_refuses_to_start_with_debug_on() -> None:
+    result = load_settings(SERVICEDESK_ENV="production", DEBUG="true", SECRET_KEY=GOOD_KEY)
+    assert result.returncode != 0
+    assert "DEBUG is on in production" in result.stderr
+
+
+def test_production_refuses_the_development_secret_key() -> None:
+    result = load_settings(SERVICEDESK_ENV="production")
+    assert result.returncode != 0
+    assert "set SECRET_KEY" in result.stderr
+
+
+def test_production_starts_with_a_real_key_and_debug_off() -> None:
+    result = load_settings(SERVICEDESK_ENV="production", SECRET_KEY=GOOD_KEY)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_a_malformed_boolean_is_refused_rather_than_guessed() -> None:
+    result = load_settings(DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG must be a boolean" in result.stderr
+
+
+def test_celery_acknowledges_late_and_requeues_work_of_a_killed_worker() -> None:
+    assert app.conf.task_acks_late is True
+    assert app.conf.task_reject_on_worker_lost is True
+    assert app.conf.worker_prefetch_multiplier == 1
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the visibility timeout applies to the Redis broker")
+def test_redis_visibility_timeout_is_longer_than_any_task() -> None:
+    visibility = app.conf.broker_transport_options["visibility_timeout"]
+    assert visibility > app.conf.task_time_limit > app.conf.task_soft_time_limit
+
+
+def test_beat_runs_the_sla_sweep_every_period() -> None:
+    from django.conf import settings
+
+    entry = app.conf.beat_schedule["sla-sweep"]
+    assert entry["task"] == "requests_app.sla_sweep"
+    assert entry["schedule"] == settings.SLA_SWEEP_SECONDS
