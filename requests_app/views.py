@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -203,12 +206,10 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def _act(
-    request: HttpRequest, sr: ServiceRequest, action: Any, success: str, form_name: str, form: Any
-) -> HttpResponse:
+def _act(request: HttpRequest, sr: ServiceRequest, action: Any, form_name: str, form: Any) -> HttpResponse:
     """Run one service call; a refused change comes back as a message on the page, nothing saved."""
     try:
-        action()
+        success = action()
     except services.ConcurrentChange as exc:
         messages.error(request, str(exc))
         return _rerender(request, _load(request, sr.reference), 409)
@@ -231,157 +232,122 @@ def _act(
     return redirect(sr)
 
 
-@require_POST
-def request_reply(request: HttpRequest, reference: str) -> HttpResponse:
-    sr = _load(request, reference)
-    staff = can_work_on(request.user, sr)
-    form = ReplyForm(request.POST, request.FILES, allow_internal=staff)
-    if not form.is_valid():
-        return _rerender(request, sr, 400, reply_form=form)
-    internal = form.cleaned_data.get("internal", False)
-    return _act(
-        request,
-        sr,
-        lambda: services.comment_add(
-            service_request=sr,
-            author=request.user,
-            body=form.cleaned_data["body"],
-            internal=internal,
-            files=[("", f) for f in form.cleaned_data["attachments"]],
-        ),
-        "Internal note added." if internal else "Reply sent.",
-        "reply_form",
-        form,
+@dataclass(frozen=True)
+class RequestAction:
+    """A POST on a request page: who may, which form validates it, and the one service call it makes.
+
+    ``perform`` calls the service and returns the message shown on success.
+    """
+
+    allowed: Callable[[Any, ServiceRequest], bool]
+    perform: Callable[[HttpRequest, ServiceRequest, dict[str, Any]], str]
+    form: Callable[[HttpRequest, ServiceRequest], forms.Form] | None = None
+    form_name: str = ""
+
+
+def _action_view(action: RequestAction) -> Callable[[HttpRequest, str], HttpResponse]:
+    @require_POST
+    def view(request: HttpRequest, reference: str) -> HttpResponse:
+        sr = _load(request, reference)
+        if not action.allowed(request.user, sr):
+            raise PermissionDenied
+        form = action.form(request, sr) if action.form else None
+        if form is not None and not form.is_valid():
+            return _rerender(request, sr, 400, **{action.form_name: form})
+        data = form.cleaned_data if form is not None else {}
+        return _act(request, sr, lambda: action.perform(request, sr, data), action.form_name, form)
+
+    return view
+
+
+def _reply(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
+    internal = data.get("internal", False)
+    services.comment_add(
+        service_request=sr,
+        author=request.user,
+        body=data["body"],
+        internal=internal,
+        files=[("", f) for f in data["attachments"]],
     )
+    return "Internal note added." if internal else "Reply sent."
 
 
-@require_POST
-def request_claim(request: HttpRequest, reference: str) -> HttpResponse:
-    sr = _load(request, reference)
-    if not can_work_on(request.user, sr):
-        raise PermissionDenied
-    return _act(
-        request,
-        sr,
-        lambda: services.request_claim(service_request=sr, by=request.user),
-        "You took this request.",
-        "",
-        None,
+def _claim(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
+    services.request_claim(service_request=sr, by=request.user)
+    return "You took this request."
+
+
+def _assign(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
+    assignee = data["assignee"]
+    services.request_assign(service_request=sr, assignee=assignee, by=request.user)
+    return f"Assigned to {assignee.get_full_name() or assignee.get_username()}." if assignee else "Unassigned."
+
+
+def _status(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
+    services.request_change_status(service_request=sr, to_status=data["status"], by=request.user, note=data["note"])
+    return f"Status changed to {Status(data['status']).label.lower()}."
+
+
+def _resolve(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
+    services.request_resolve(service_request=sr, by=request.user, resolution_note=data["resolution_note"])
+    return "Resolved. The requester has been told."
+
+
+def _priority(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
+    services.request_change_priority(service_request=sr, priority=data["priority"], by=request.user)
+    return "Priority changed."
+
+
+def _promise(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
+    services.promise_make(service_request=sr, by=request.user, due_at=data["due_at"])
+    return f"Promised an update by {timezone.localtime(data['due_at']):%a %d %b %H:%M}. The requester sees it."
+
+
+def _cancel(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
+    services.request_cancel(service_request=sr, by=request.user)
+    return "Request cancelled."
+
+
+def _anyone_who_sees_it(user: Any, sr: ServiceRequest) -> bool:
+    return True  # _load already refused (404) whoever may not see the request
+
+
+request_reply = _action_view(
+    RequestAction(
+        allowed=_anyone_who_sees_it,
+        perform=_reply,
+        form=lambda r, sr: ReplyForm(r.POST, r.FILES, allow_internal=can_work_on(r.user, sr)),
+        form_name="reply_form",
     )
-
-
-@require_POST
-def request_assign(request: HttpRequest, reference: str) -> HttpResponse:
-    sr = _load(request, reference)
-    if not can_assign_others(request.user, sr):
-        raise PermissionDenied
-    form = AssignForm(request.POST, members=selectors.department_members(sr.department))
-    if not form.is_valid():
-        return _rerender(request, sr, 400, assign_form=form)
-    assignee = form.cleaned_data["assignee"]
-    return _act(
-        request,
-        sr,
-        lambda: services.request_assign(service_request=sr, assignee=assignee, by=request.user),
-        f"Assigned to {assignee.get_full_name() or assignee.get_username()}." if assignee else "Unassigned.",
-        "assign_form",
-        form,
+)
+request_claim = _action_view(RequestAction(allowed=can_work_on, perform=_claim))
+request_assign = _action_view(
+    RequestAction(
+        allowed=can_assign_others,
+        perform=_assign,
+        form=lambda r, sr: AssignForm(r.POST, members=selectors.department_members(sr.department)),
+        form_name="assign_form",
     )
-
-
-@require_POST
-def request_status(request: HttpRequest, reference: str) -> HttpResponse:
-    sr = _load(request, reference)
-    if not can_work_on(request.user, sr):
-        raise PermissionDenied
-    form = StatusForm(request.POST)
-    if not form.is_valid():
-        return _rerender(request, sr, 400, status_form=form)
-    to_status = form.cleaned_data["status"]
-    return _act(
-        request,
-        sr,
-        lambda: services.request_change_status(
-            service_request=sr, to_status=to_status, by=request.user, note=form.cleaned_data["note"]
-        ),
-        f"Status changed to {Status(to_status).label.lower()}.",
-        "status_form",
-        form,
+)
+request_status = _action_view(
+    RequestAction(allowed=can_work_on, perform=_status, form=lambda r, sr: StatusForm(r.POST), form_name="status_form")
+)
+request_resolve = _action_view(
+    RequestAction(
+        allowed=can_work_on, perform=_resolve, form=lambda r, sr: ResolveForm(r.POST), form_name="resolve_form"
     )
-
-
-@require_POST
-def request_resolve(request: HttpRequest, reference: str) -> HttpResponse:
-    sr = _load(request, reference)
-    if not can_work_on(request.user, sr):
-        raise PermissionDenied
-    form = ResolveForm(request.POST)
-    if not form.is_valid():
-        return _rerender(request, sr, 400, resolve_form=form)
-    return _act(
-        request,
-        sr,
-        lambda: services.request_resolve(
-            service_request=sr, by=request.user, resolution_note=form.cleaned_data["resolution_note"]
-        ),
-        "Resolved. The requester has been told.",
-        "resolve_form",
-        form,
+)
+request_priority = _action_view(
+    RequestAction(
+        allowed=can_work_on, perform=_priority, form=lambda r, sr: PriorityForm(r.POST), form_name="priority_form"
     )
-
-
-@require_POST
-def request_priority(request: HttpRequest, reference: str) -> HttpResponse:
-    sr = _load(request, reference)
-    if not can_work_on(request.user, sr):
-        raise PermissionDenied
-    form = PriorityForm(request.POST)
-    if not form.is_valid():
-        return _rerender(request, sr, 400, priority_form=form)
-    return _act(
-        request,
-        sr,
-        lambda: services.request_change_priority(
-            service_request=sr, priority=form.cleaned_data["priority"], by=request.user
-        ),
-        "Priority changed.",
-        "priority_form",
-        form,
+)
+request_promise = _action_view(
+    RequestAction(
+        allowed=can_work_on, perform=_promise, form=lambda r, sr: PromiseForm(r.POST), form_name="promise_form"
     )
-
-
-@require_POST
-def request_promise(request: HttpRequest, reference: str) -> HttpResponse:
-    sr = _load(request, reference)
-    if not can_work_on(request.user, sr):
-        raise PermissionDenied
-    form = PromiseForm(request.POST)
-    if not form.is_valid():
-        return _rerender(request, sr, 400, promise_form=form)
-    due_at = form.cleaned_data["due_at"]
-    return _act(
-        request,
-        sr,
-        lambda: services.promise_make(service_request=sr, by=request.user, due_at=due_at),
-        f"Promised an update by {timezone.localtime(due_at):%a %d %b %H:%M}. The requester sees it.",
-        "promise_form",
-        form,
-    )
-
-
-@require_POST
-def request_cancel(request: HttpRequest, reference: str) -> HttpResponse:
-    sr = _load(request, reference)
-    if not is_requester(request.user, sr):
-        raise PermissionDenied
-    return _act(
-        request,
-        sr,
-        lambda: services.request_cancel(service_request=sr, by=request.user),
-        "Request cancelled.",
-        "",
-        None,
-    )
+)
+request_cancel = _action_view(RequestAction(allowed=is_requester, perform=_cancel))
 
 
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
