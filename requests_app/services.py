@@ -426,6 +426,7 @@ def request_resolve(*, service_request: ServiceRequest, by: AbstractBaseUser, re
             updated_at=now,
         )
         _record(service_request, actor=by, kind=EventKind.RESOLVED, from_value=old, to_value=Status.RESOLVED)
+        _keep_promises(service_request, now=now, by=by)  # the resolution note is the promised update
         notifications.notification_create(
             request_id=service_request.pk,
             kind=NotificationKind.REQUEST_RESOLVED,

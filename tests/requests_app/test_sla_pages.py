@@ -144,3 +144,13 @@ def test_requesters_and_other_departments_cannot_promise(world, office, client_f
     assert client_for(world.requester).post(url, {"due_at": "2026-11-26T15:00"}).status_code == 403
     assert client_for(world.other_agent).post(url, {"due_at": "2026-11-26T15:00"}).status_code == 404
     assert not FollowUpPromise.objects.exists()
+
+
+def test_resolving_keeps_an_open_promise(world, office):
+    sr = file_at(world, MONDAY_9)
+    with time_machine.travel(MONDAY_9.replace(hour=10), tick=False):
+        services.promise_make(service_request=sr, by=world.agent, due_at=datetime(2026, 11, 26, 15, 0, tzinfo=BERLIN))
+        services.request_resolve(service_request=sr, by=world.agent, resolution_note="Replaced the laptop.")
+
+    promise = FollowUpPromise.objects.get(request=sr)
+    assert promise.kept_at is not None
