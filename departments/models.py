@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -44,7 +44,8 @@ WEEKDAYS = [
 
 
 def validate_time_zone(value: str) -> None:
-    if value not in available_timezones():
+    # "localtime" follows the host's setting and "Factory" is no place: neither is a business location.
+    if value not in available_timezones() or value in {"localtime", "Factory"}:
         raise ValidationError(f"“{value}” is not a time zone name such as Europe/Berlin or America/New_York.")
 
 
@@ -230,8 +231,12 @@ def parse_thresholds(text: str) -> list[int]:
 class SLATarget(models.Model):
     policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="targets")
     priority = models.CharField(max_length=10, choices=Priority.choices)
-    first_response_minutes = models.PositiveIntegerField(help_text="Business minutes to the first public reply.")
-    resolution_minutes = models.PositiveIntegerField(help_text="Business minutes to resolution.")
+    first_response_minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Business minutes to the first public reply."
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(1)], help_text="Business minutes to resolution."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["policy", "priority"], name="slatarget_unique_policy_priority")]

@@ -1,0 +1,65 @@
+"""Writes to departments' configuration that are more than a form save.
+
+House rule 1: admin actions call these instead of creating rows themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+import holidays
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import get_language, to_locale
+
+from .models import BusinessCalendar, Holiday
+
+HOLIDAY_NAME_LENGTH = Holiday._meta.get_field("name").max_length
+
+
+def public_holidays(*, country: str, subdiv: str | None, years: Iterable[int]) -> dict[date, str]:
+    """Public holidays by date, named in the site's language where the package has it.
+
+    The language is passed explicitly: left to itself, ``holidays`` picks it
+    from the server process's locale, so the same import would name days
+    differently on different hosts. Raises ``NotImplementedError`` for an
+    unknown country or subdivision.
+    """
+    language = to_locale(get_language() or settings.LANGUAGE_CODE)
+    found = holidays.country_holidays(country, subdiv=subdiv or None, years=list(years), language=language)
+    return dict(found.items())
+
+
+def calendar_import_holidays(
+    *, calendar: BusinessCalendar, country: str, subdiv: str | None, years: Iterable[int]
+) -> tuple[int, int]:
+    """Add the public holidays of ``country`` (and ``subdiv``) in ``years`` to ``calendar``.
+
+    Returns (imported, already there). Idempotent: a date the calendar already
+    has is left alone, whatever its name, so a hand-edited holiday survives a
+    re-import and a second run imports nothing. Two imports into the same
+    calendar at once are serialised by locking the calendar row, so the counts
+    stay exact; ``ignore_conflicts`` covers databases where that lock is a
+    no-op (SQLite serialises writers anyway).
+
+    Due times already stored on open requests are not recomputed here: they
+    change when something happens to the request (see the SLA engine).
+    """
+    found = public_holidays(country=country, subdiv=subdiv, years=years)
+    if not found:
+        return 0, 0
+    with transaction.atomic():
+        list(BusinessCalendar.objects.select_for_update().filter(pk=calendar.pk).values_list("pk", flat=True))
+        existing = set(
+            Holiday.objects.filter(calendar=calendar, date__range=(min(found), max(found))).values_list(
+                "date", flat=True
+            )
+        )
+        new = [
+            Holiday(calendar=calendar, date=day, name=name[:HOLIDAY_NAME_LENGTH])
+            for day, name in sorted(found.items())
+            if day not in existing
+        ]
+        Holiday.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new), len(found) - len(new)
