@@ -78,9 +78,12 @@ def notifications_insert_new(rows: Sequence[NewNotification], now: datetime) -> 
     table = Notification._meta.db_table
     columns = "request_id, kind, clock, threshold, generation, subject_id, created_at, send_after, attempts, recipients"
     placeholders = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, 0, '')"] * len(rows))
+    # Datetimes go in as the ORM writes them (on SQLite: naive UTC text), or later lookups compare wrongly.
+    adapt = connection.ops.adapt_datetimefield_value
     params: list[object] = []
     for r in rows:
-        params += [r.request_id, r.kind, r.clock, r.threshold, r.generation, r.subject_id, now, r.send_after]
+        params += [r.request_id, r.kind, r.clock, r.threshold, r.generation, r.subject_id]
+        params += [adapt(now), adapt(r.send_after)]
     sql = (
         f"INSERT INTO {table} ({columns}) VALUES {placeholders} "  # noqa: S608 - fixed columns, values bound
         "ON CONFLICT (request_id, kind, clock, threshold, generation, subject_id) DO NOTHING "

@@ -14,10 +14,17 @@ ones at or before ``now`` and stores the earliest later one in
 ``sla_next_check_at``, the single indexed column it selects by. Because the
 notification rows are unique per (request, kind, clock, threshold,
 generation, subject), handling the same instant twice creates nothing twice.
+
+Each ``Due`` carries that key, and the key names the occurrence, not the
+moment it was listed: a warning is once per threshold of a target, a
+requester reminder once per wait, a promise reminder once per promise. So a
+change that bumps the generation (a first reply, a priority change, a
+pause) never makes the sweep send again what it already sent.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +44,8 @@ from departments.models import (
 from . import sla
 from .models import Clock, FollowUpPromise, NotificationKind, ServiceRequest, Status
 
+logger = logging.getLogger(__name__)
+
 BUSINESS_DAY = timedelta(hours=8)
 CLOCKS = (Clock.FIRST_RESPONSE, Clock.RESOLUTION)
 # Messages to staff wait for working hours unless the policy is 24/7.
@@ -45,13 +54,20 @@ STAFF_KINDS = frozenset({NotificationKind.SLA_WARNING, NotificationKind.SLA_BREA
 
 @dataclass(frozen=True)
 class Due:
-    """Something that must happen at ``instant`` for a request."""
+    """Something that must happen at ``instant`` for a request.
+
+    (kind, clock, threshold, generation, subject_id) is the notification's unique key. ``subject_id`` is
+    the promise for promise messages, the target in minutes for SLA warnings, and the minute (since the
+    epoch) the wait began for messages to a requester we wait on; ``generation`` is the request's
+    ``sla_generation`` for breaches and feedback requests, 0 for the others.
+    """
 
     instant: datetime
     kind: str
     clock: str = ""
     threshold: int = 0
     subject_id: int = 0
+    generation: int = 0
 
 
 class SLAConfig:
@@ -71,9 +87,13 @@ class SLAConfig:
         policy_ids = {s.sla_policy_id for s in self.services.values()} | {
             s.department.default_sla_policy_id for s in self.services.values()
         }
-        self.calendars: dict[int, sla.Calendar] = {
-            c.pk: c.to_sla_calendar() for c in calendars.filter(pk__in=calendar_ids - {None})
-        }
+        self.calendars: dict[int, sla.Calendar] = {}
+        for calendar in calendars.filter(pk__in=calendar_ids - {None}):
+            try:
+                self.calendars[calendar.pk] = calendar.to_sla_calendar()
+            except sla.CalendarError:
+                # Admin refuses such calendars; one written around it must not stop people filing.
+                logger.exception("Calendar %s is unusable; using the default calendar instead", calendar.pk)
         self.policies: dict[int, SLAPolicy] = {
             p.pk: p
             for p in SLAPolicy.objects.filter(pk__in=policy_ids - {None}).prefetch_related(
@@ -320,30 +340,38 @@ def schedule(sr: ServiceRequest, config: SLAConfig, promises: Iterable[FollowUpP
         if target is None or since is None:
             continue
         used = getattr(sr, used_f)
+        passed = 0
         for percent in thresholds:
             at = target * 60 * percent // 100
             if at > used:
                 instant = sla.add_business_time(calendar, since, timedelta(seconds=at - used))
-                items.append(Due(instant, NotificationKind.SLA_WARNING, clock, percent))
+                items.append(Due(instant, NotificationKind.SLA_WARNING, clock, percent, target))
+            else:
+                passed = percent
+        if passed and used < target * 60 and getattr(sr, breached_f) is None:
+            # Already past when the run started (a priority raise shortened the target, or the clock
+            # paused before a sweep saw the threshold): due now. Once per target: never a second time.
+            items.append(Due(since, NotificationKind.SLA_WARNING, clock, passed, target))
         if getattr(sr, breached_f) is None and getattr(sr, due_f) is not None:
-            items.append(Due(getattr(sr, due_f), NotificationKind.SLA_BREACH, clock, 100))
+            items.append(Due(getattr(sr, due_f), NotificationKind.SLA_BREACH, clock, 100, generation=sr.sla_generation))
     rule = config.rule(sr.department_id)
     if sr.status == Status.WAITING and sr.waiting_since is not None:
         since = sr.waiting_since
+        wait = int(since.timestamp()) // 60
         if rule.remind_requester_after_hours:
             hours = rule.remind_requester_after_hours
             instant = sla.add_business_time(calendar, since, timedelta(hours=hours))
-            items.append(Due(instant, NotificationKind.REQUESTER_REMINDER, Clock.WAITING, hours))
+            items.append(Due(instant, NotificationKind.REQUESTER_REMINDER, Clock.WAITING, hours, wait))
         if rule.auto_close_after_days:
             days = rule.auto_close_after_days
             warn_days = days - rule.auto_close_warning_days
             if rule.auto_close_warning_days and warn_days > 0:
                 instant = sla.add_business_time(calendar, since, BUSINESS_DAY * warn_days)
-                items.append(Due(instant, NotificationKind.AUTO_CLOSE_WARNING, Clock.WAITING, warn_days))
+                items.append(Due(instant, NotificationKind.AUTO_CLOSE_WARNING, Clock.WAITING, warn_days, wait))
             instant = sla.add_business_time(calendar, since, BUSINESS_DAY * days)
-            items.append(Due(instant, NotificationKind.AUTO_CLOSED, Clock.WAITING, days))
+            items.append(Due(instant, NotificationKind.AUTO_CLOSED, Clock.WAITING, days, wait))
     if sr.status == Status.RESOLVED and rule.request_feedback and sr.resolved_at is not None:
-        items.append(Due(sr.resolved_at, NotificationKind.FEEDBACK_REQUEST))
+        items.append(Due(sr.resolved_at, NotificationKind.FEEDBACK_REQUEST, generation=sr.sla_generation))
     if sr.status not in (Status.RESOLVED,):
         for promise in promises:
             if not promise.is_open:
@@ -355,10 +383,15 @@ def schedule(sr: ServiceRequest, config: SLAConfig, promises: Iterable[FollowUpP
     return items
 
 
-def send_after(due: Due, sr: ServiceRequest, config: SLAConfig) -> datetime:
-    """Humane timing: staff messages wait for the start of working hours unless the policy is 24/7."""
+def send_after(due: Due, sr: ServiceRequest, config: SLAConfig, now: datetime | None = None) -> datetime:
+    """Humane timing: staff messages wait for working hours unless the policy is 24/7.
+
+    Counted from when the sweep notices them (``now``), not from when they fell due: a warning due
+    Friday 16:00 that a late sweep first sees on Saturday waits for Monday morning too.
+    """
     if due.kind in STAFF_KINDS and not config.round_the_clock(sr.service_id):
-        return sla.next_business_instant(config.calendar(sr.service_id), due.instant)
+        noticed = due.instant if now is None else max(due.instant, now)
+        return sla.next_business_instant(config.calendar(sr.service_id), noticed)
     return due.instant
 
 

@@ -87,10 +87,10 @@ def sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> int:
                 row = notifications.NewNotification(
                     request_id=sr.pk,
                     kind=due.kind,
-                    send_after=max(sla_engine.send_after(due, sr, config), due.instant),
+                    send_after=sla_engine.send_after(due, sr, config, now),
                     clock=due.clock,
                     threshold=due.threshold,
-                    generation=sr.sla_generation,
+                    generation=due.generation,
                     subject_id=due.subject_id,
                 )
                 rows.append(row)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from datetime import time
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
 from departments.models import (
+    BusinessCalendar,
     Department,
     FieldType,
     Membership,
@@ -18,6 +20,7 @@ from departments.models import (
     ServiceField,
     SLAPolicy,
     SLATarget,
+    WorkingInterval,
 )
 from departments.permissions import forget_memberships
 from requests_app import services
@@ -88,3 +91,19 @@ def make_request(
 ) -> ServiceRequest:
     """File through the real service so numbering, events and notifications behave as in production."""
     return services.request_file(service=service, requester=requester, title=title, values=values)
+
+
+def make_calendar(
+    name: str | None = None,
+    time_zone: str = "Europe/Berlin",
+    hours: tuple[int, int] = (9, 17),
+    weekdays: range = range(5),
+    **extra: Any,
+) -> BusinessCalendar:
+    """``make_calendar("Berlin office")``: the same working hours (whole hours, local time) on each weekday."""
+    calendar = BusinessCalendar.objects.create(name=name or f"Calendar {next(_seq)}", time_zone=time_zone, **extra)
+    WorkingInterval.objects.bulk_create(
+        WorkingInterval(calendar=calendar, weekday=day, start=time(hours[0]), end=time(hours[1] % 24))
+        for day in weekdays
+    )
+    return calendar
