@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 
 # Bump when the generated rows change, so old data sets are regenerated rather than reused.
-DATA_VERSION = 2
+DATA_VERSION = 3
 MARKER_TABLE = "bench_sla_sweep_dataset"
 # The comparison: same K, ten times more open requests.
 CASES: tuple[tuple[int, int], ...] = ((100_000, 1_000), (1_000_000, 1_000))
@@ -133,7 +133,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="run N=100000 and N=1000000 with K=1000, each in its own database <name>_n<N>_k<K> so both are kept",
     )
-    parser.add_argument("--runs", type=int, default=3, help="timed sweeps per case; the median is reported")
+    parser.add_argument("--runs", type=int, default=7, help="timed sweeps per case; the median is reported")
     parser.add_argument("--regenerate", action="store_true", help="generate the data even if it could be reused")
     parser.add_argument("--profile", action="store_true", help="after timing, profile one more sweep with cProfile")
     parser.add_argument("--allow-sqlite", action="store_true", help="run against SQLite (figures are not comparable)")

@@ -48,10 +48,12 @@ class SweepResult:
 
 
 def _due_batch(now: datetime, batch_size: int) -> list[ServiceRequest]:
+    # The sweep needs the clocks, not what people wrote: leaving the text and the JSON field values
+    # unread keeps a batch cheap to fetch and to turn into objects.
     qs = (
         ServiceRequest.objects.filter(sla_next_check_at__lte=now)
         .order_by("sla_next_check_at")
-        .select_related("service")
+        .defer("title", "values", "resolution_note")
     )
     if connection.features.has_select_for_update_skip_locked:
         qs = qs.select_for_update(skip_locked=True, of=("self",))
@@ -124,13 +126,35 @@ def sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> int:
                 notifications.enqueue_delivery(notification_id)
             # else: postponed to working hours; the sweep hands it out when its time comes.
         RequestEvent.objects.bulk_create(events)
-        ServiceRequest.objects.bulk_update(batch, SWEEP_FIELDS)
+        _save_sweep_fields(batch)
         for sr, due in follow_ups:
             _follow_up(sr, due, config, now)
         result.requests += len(batch)
         result.notifications += len(created)
         result.batches += 1
         return len(batch)
+
+
+def _save_sweep_fields(batch: list[ServiceRequest]) -> None:
+    """Write what the sweep changed (``SWEEP_FIELDS``) for the whole batch in one statement.
+
+    ``bulk_update`` builds a ``CASE WHEN id = ... THEN ...`` expression per row and field (1,500 for a
+    batch of 500), and resolving them costs more Python time than everything else the sweep does;
+    PostgreSQL takes the new values as arrays instead. The rows are locked by ``_due_batch``
+    (FOR UPDATE), so nobody changed them since they were read.
+    """
+    if connection.vendor != "postgresql":
+        ServiceRequest.objects.bulk_update(batch, SWEEP_FIELDS)
+        return
+    table = ServiceRequest._meta.db_table
+    assignments = ", ".join(f"{name} = v.{name}" for name in SWEEP_FIELDS)
+    arrays = ", ".join(["%s::timestamptz[]"] * len(SWEEP_FIELDS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS r SET {assignments} "  # noqa: S608 - fixed column names, values bound
+            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {', '.join(SWEEP_FIELDS)}) WHERE r.id = v.id",
+            [[sr.pk for sr in batch], *([getattr(sr, name) for sr in batch] for name in SWEEP_FIELDS)],
+        )
 
 
 def _follow_up(sr: ServiceRequest, due: Due, config: sla_engine.SLAConfig, now: datetime) -> None:
