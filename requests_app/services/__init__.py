@@ -1,0 +1,40 @@
+"""Every write to service requests, each recording its ``RequestEvent``.
+
+Invariants kept here and nowhere else:
+- status changes follow ``ALLOWED_TRANSITIONS``; anything else raises
+  ``TransitionNotAllowed`` and changes nothing;
+- a status change is a conditional UPDATE on the status the caller saw, so two
+  people acting at once cannot both win: the loser gets ``ConcurrentChange``;
+- notifications are outbox rows written in the same transaction; their
+  delivery is enqueued with ``transaction.on_commit`` and a broker failure is
+  logged, never raised to the person who filed or replied (the SLA sweep
+  hands out whatever was not delivered);
+- SLA clocks move with every status and priority change (``_move_clocks``).
+"""
+
+from ._common import ALLOWED_TRANSITIONS, ConcurrentChange, TransitionNotAllowed
+from .conversation import comment_add, promise_make
+from .filing import request_file
+from .workflow import (
+    request_assign,
+    request_cancel,
+    request_change_priority,
+    request_change_status,
+    request_claim,
+    request_resolve,
+)
+
+__all__ = [
+    "ALLOWED_TRANSITIONS",
+    "ConcurrentChange",
+    "TransitionNotAllowed",
+    "comment_add",
+    "promise_make",
+    "request_assign",
+    "request_cancel",
+    "request_change_priority",
+    "request_change_status",
+    "request_claim",
+    "request_file",
+    "request_resolve",
+]
