@@ -1,0 +1,52 @@
+"""Departments, who works in them, and what they offer (the service catalog).
+
+The SLA policy lives here because a service's promise ("first response within
+4 business hours") is part of what the catalog shows; the business-time
+arithmetic that turns targets into due times is in ``requests_app``'s SLA engine.
+"""
+
+from .calendars import (
+    WEEKDAYS,
+    BusinessCalendar,
+    Holiday,
+    WorkingInterval,
+    default_sla_calendar,
+    validate_time_zone,
+)
+from .catalog import (
+    CHOICE_TYPES,
+    FIELD_NAME_RE,
+    PRIORITY_RANK,
+    FieldType,
+    Priority,
+    Service,
+    ServiceField,
+    ServiceQuerySet,
+)
+from .org import Department, Membership, Role
+from .policies import SLAPolicy, SLATarget, parse_thresholds
+from .rules import ReminderRule
+
+__all__ = [
+    "CHOICE_TYPES",
+    "FIELD_NAME_RE",
+    "PRIORITY_RANK",
+    "WEEKDAYS",
+    "BusinessCalendar",
+    "Department",
+    "FieldType",
+    "Holiday",
+    "Membership",
+    "Priority",
+    "ReminderRule",
+    "Role",
+    "SLAPolicy",
+    "SLATarget",
+    "Service",
+    "ServiceField",
+    "ServiceQuerySet",
+    "WorkingInterval",
+    "default_sla_calendar",
+    "parse_thresholds",
+    "validate_time_zone",
+]

@@ -1,0 +1,95 @@
+"""Business calendars: working hours and holidays in one time zone, the clock SLA targets run on."""
+
+from __future__ import annotations
+
+from datetime import time
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from requests_app import sla
+
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+
+
+def validate_time_zone(value: str) -> None:
+    # "localtime" follows the host's setting and "Factory" is no place: neither is a business location.
+    if value not in available_timezones() or value in {"localtime", "Factory"}:
+        raise ValidationError(f"“{value}” is not a time zone name such as Europe/Berlin or America/New_York.")
+
+
+class BusinessCalendar(models.Model):
+    """Working hours and holidays in one time zone: the clock SLA targets run on."""
+
+    name = models.CharField(max_length=120, unique=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.time_zone})"
+
+    def to_sla_calendar(self) -> sla.Calendar:
+        """The pure arithmetic calendar; reads ``intervals`` and ``holidays`` through any prefetch."""
+        weekly: dict[int, list[sla.Interval]] = {day: [] for day in range(7)}
+        for interval in self.intervals.all():
+            weekly[interval.weekday].append(interval.minutes)
+        return sla.Calendar.build(ZoneInfo(self.time_zone), weekly, [h.date for h in self.holidays.all()])
+
+
+def default_sla_calendar() -> sla.Calendar:
+    """Monday to Friday, 09:00-17:00 in the site's time zone: used where no calendar is configured."""
+    return sla.Calendar.build(settings.TIME_ZONE, {day: [(9 * 60, 17 * 60)] for day in range(5)})
+
+
+def _minutes(value: time) -> int:
+    return value.hour * 60 + value.minute
+
+
+class WorkingInterval(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="intervals")
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
+    start = models.TimeField()
+    end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    class Meta:
+        ordering = ["weekday", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    @property
+    def minutes(self) -> sla.Interval:
+        end = _minutes(self.end) or sla.MINUTES_PER_DAY
+        return (_minutes(self.start), end)
+
+    def clean(self) -> None:
+        if self.start is None or self.end is None:
+            return
+        start, end = self.minutes
+        if end <= start:
+            raise ValidationError({"end": "The end must be after the start (use 00:00 for midnight)."})
+
+
+class Holiday(models.Model):
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
+    date = models.DateField()
+    name = models.CharField(max_length=120)
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="holiday_unique_calendar_date")]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.name}"

@@ -1,0 +1,159 @@
+"""The service catalog: what a department offers, what it needs, what it promises."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from requests_app import sla
+
+from .calendars import BusinessCalendar, default_sla_calendar
+
+if TYPE_CHECKING:
+    from .policies import SLAPolicy, SLATarget
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+# Ordering key for "sort by priority": higher number, more urgent.
+PRIORITY_RANK = {Priority.LOW: 1, Priority.NORMAL: 2, Priority.HIGH: 3, Priority.CRITICAL: 4}
+
+
+class ServiceQuerySet(models.QuerySet):
+    def active(self) -> ServiceQuerySet:
+        return self.filter(is_active=True, department__is_active=True)
+
+
+class Service(models.Model):
+    """A catalog entry: what a department offers, what it needs, what it promises."""
+
+    department = models.ForeignKey("departments.Department", on_delete=models.CASCADE, related_name="services")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=80)
+    description = models.TextField(help_text="One or two sentences shown in the catalog.")
+    what_you_get = models.TextField(blank=True, help_text="The service standard: what the requester receives.")
+    what_to_provide = models.TextField(blank=True, help_text="What the requester must provide for us to act.")
+    default_priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    sla_policy = models.ForeignKey(
+        "departments.SLAPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+        help_text="Leave empty to use the department's default policy.",
+    )
+    calendar = models.ForeignKey(
+        "departments.BusinessCalendar",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+        help_text="Overrides the department's business hours for this service.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    objects = ServiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["department__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "slug"], name="service_unique_department_slug"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department.name}: {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("requests_app:service_detail", kwargs={"pk": self.pk})
+
+    @property
+    def effective_sla_policy(self) -> SLAPolicy | None:
+        return self.sla_policy or self.department.default_sla_policy
+
+    @property
+    def effective_calendar(self) -> BusinessCalendar | None:
+        return self.calendar or self.department.calendar
+
+    def sla_calendar(self) -> sla.Calendar:
+        calendar = self.effective_calendar
+        return calendar.to_sla_calendar() if calendar else default_sla_calendar()
+
+    @property
+    def promised_target(self) -> SLATarget | None:
+        """The target for the service's default priority: the promise the catalog shows.
+
+        Iterates ``targets.all()`` so a prefetch (see the catalog selector) serves it.
+        """
+        policy = self.effective_sla_policy
+        if policy is None:
+            return None
+        return next((t for t in policy.targets.all() if t.priority == self.default_priority), None)
+
+
+class FieldType(models.TextChoices):
+    SHORT_TEXT = "short_text", "Short text"
+    LONG_TEXT = "long_text", "Long text"
+    NUMBER = "number", "Number"
+    DATE = "date", "Date"
+    CHOICE = "choice", "Single choice"
+    MULTI_CHOICE = "multi_choice", "Multiple choice"
+    CHECKBOX = "checkbox", "Checkbox"
+    FILE = "file", "File"
+
+
+CHOICE_TYPES = {FieldType.CHOICE, FieldType.MULTI_CHOICE}
+FIELD_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+
+
+class ServiceField(models.Model):
+    """One input the requester fills in when filing against a service."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="fields")
+    name = models.CharField(
+        max_length=50,
+        validators=[RegexValidator(FIELD_NAME_RE.pattern, "Lower-case letters, digits and _; start with a letter.")],
+        help_text="Machine name, unique within the service (e.g. asset_tag).",
+    )
+    label = models.CharField(max_length=120)
+    field_type = models.CharField(max_length=20, choices=FieldType.choices, default=FieldType.SHORT_TEXT)
+    required = models.BooleanField(default=False)
+    help_text = models.CharField(max_length=255, blank=True)
+    choices = models.TextField(blank=True, help_text="For choice fields: one option per line.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "name"], name="servicefield_unique_service_name"),
+            models.CheckConstraint(
+                condition=~Q(field_type__in=["choice", "multi_choice"]) | ~Q(choices=""),
+                name="servicefield_choice_needs_choices",
+                violation_error_message="A choice field needs at least one choice.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.get_field_type_display()})"
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+    def clean(self) -> None:
+        if self.field_type in CHOICE_TYPES and not self.choice_list:
+            raise ValidationError({"choices": "A choice field needs at least one choice (one per line)."})
+        if self.field_type not in CHOICE_TYPES and self.choice_list:
+            raise ValidationError({"choices": "Only choice fields take choices; clear this box."})
+        if len(set(self.choice_list)) != len(self.choice_list):
+            raise ValidationError({"choices": "Each choice must appear only once."})

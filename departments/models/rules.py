@@ -1,0 +1,64 @@
+"""How a department follows up on its requests."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from .org import Department
+
+
+class ReminderRule(models.Model):
+    """How a department follows up: requester reminders, auto-close, feedback, escalations.
+
+    A department without a rule gets the defaults below (``ReminderRule.defaults``).
+    """
+
+    department = models.OneToOneField(Department, on_delete=models.CASCADE, related_name="reminder_rule")
+    remind_requester_after_hours = models.PositiveIntegerField(
+        default=16, help_text="Business hours of waiting on the requester before reminding them; 0 never reminds."
+    )
+    auto_close_after_days = models.PositiveIntegerField(
+        default=5,
+        help_text="Business days (of 8 business hours) of silence while waiting before closing; 0 never closes.",
+    )
+    auto_close_warning_days = models.PositiveIntegerField(
+        default=1, help_text="Business days before auto-closing to send the requester a last warning."
+    )
+    request_feedback = models.BooleanField(default=True, help_text="Ask the requester to rate resolved requests.")
+    escalate_to_leads = models.BooleanField(default=True, help_text="Send breaches to the department's leads.")
+    extra_escalation_emails = models.TextField(
+        blank=True, help_text="More addresses that receive breach escalations, one per line or comma-separated."
+    )
+    promise_reminder_minutes = models.PositiveIntegerField(
+        default=60, help_text="Remind an agent this many minutes before a promised update is due."
+    )
+
+    class Meta:
+        verbose_name = "reminder rule"
+
+    def __str__(self) -> str:
+        return f"Reminder rules of {self.department}"
+
+    @classmethod
+    def defaults(cls, department: Department) -> ReminderRule:
+        return cls(department=department)
+
+    @property
+    def extra_escalation_list(self) -> list[str]:
+        return [part.strip() for part in re.split(r"[,\s]+", self.extra_escalation_emails) if part.strip()]
+
+    def clean(self) -> None:
+        from django.core.validators import validate_email
+
+        for address in self.extra_escalation_list:
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError({"extra_escalation_emails": f"“{address}” is not an email address."}) from None
+        if self.auto_close_after_days and self.auto_close_warning_days >= self.auto_close_after_days:
+            raise ValidationError(
+                {"auto_close_warning_days": "The last warning must come before the auto-close (fewer days)."}
+            )
