@@ -194,25 +194,41 @@ def _start_run(sr: ServiceRequest, clock: str, now: datetime) -> None:
         setattr(sr, since_f, now)
 
 
-def _refresh_due(sr: ServiceRequest, calendar: sla.Calendar) -> None:
-    """Due times from the clock state; ``next_due_at`` is the nearest of the running ones."""
-    nearest = None
+def _refresh_due(sr: ServiceRequest, calendar: sla.Calendar, risk_percent: int) -> None:
+    """Due times from the clock state; ``next_due_at`` is the nearest of the running ones.
+
+    ``at_risk_at`` is the earliest instant a running clock reaches ``risk_percent`` of its target
+    (already past when a clock resumes beyond it), so "at risk" is a comparison with now in SQL.
+    """
+    nearest = risk = None
     for clock in CLOCKS:
         target_f, used_f, since_f, due_f, _ = _fields(clock)
         target, since = getattr(sr, target_f), getattr(sr, since_f)
         if target is None or since is None:
             setattr(sr, due_f, None)
             continue
-        remaining = max(0, target * 60 - getattr(sr, used_f))
+        used = getattr(sr, used_f)
+        remaining = max(0, target * 60 - used)
         due = sla.add_business_time(calendar, since, timedelta(seconds=remaining))
         setattr(sr, due_f, due)
         nearest = due if nearest is None else min(nearest, due)
+        to_risk = target * 60 * risk_percent // 100 - used
+        at = sla.add_business_time(calendar, since, timedelta(seconds=to_risk)) if to_risk > 0 else since
+        risk = at if risk is None else min(risk, at)
     sr.next_due_at = nearest
+    sr.at_risk_at = risk
+
+
+def risk_percent(policy: SLAPolicy | None) -> int:
+    """The first warning threshold: where the badge turns from "on track" to "at risk"."""
+    thresholds = policy.threshold_list if policy else []
+    return thresholds[0] if thresholds else 75
 
 
 CLOCK_FIELDS = [
     *[f for clock in CLOCKS for f in _fields(clock)],
     "next_due_at",
+    "at_risk_at",
     "sla_generation",
     "sla_next_check_at",
     "waiting_since",
@@ -220,7 +236,9 @@ CLOCK_FIELDS = [
 
 
 def start_clocks(sr: ServiceRequest, config: SLAConfig, now: datetime) -> None:
-    """At filing: both clocks start with the targets of the request's priority."""
+    """At filing (and at a transfer, for the new department): both clocks start afresh with the targets
+    of the request's service and priority; nothing used, nothing breached, a new generation."""
+    sr.first_response_breached_at = sr.resolution_breached_at = None
     target = config.target(sr.service_id, sr.priority)
     sr.first_response_target_minutes = target.first_response_minutes if target else None
     sr.resolution_target_minutes = target.resolution_minutes if target else None
@@ -296,7 +314,7 @@ def _after_change(sr: ServiceRequest, config: SLAConfig, before: Snapshot | None
 
     ``before=None`` always starts a new generation (filing).
     """
-    _refresh_due(sr, config.calendar(sr.service_id))
+    _refresh_due(sr, config.calendar(sr.service_id), risk_percent(config.policy(sr.service_id)))
     after = _snapshot(sr)
     changed = (
         before is None

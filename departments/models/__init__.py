@@ -23,21 +23,27 @@ from .catalog import (
     ServiceField,
     ServiceQuerySet,
 )
-from .org import Department, Membership, Role
+from .org import AssignmentRule, Department, EmploymentType, Membership, Profile, Role
 from .policies import SLAPolicy, SLATarget, parse_thresholds
-from .rules import ReminderRule
+from .rules import CANNED_PLACEHOLDERS, PLACEHOLDER_RE, CannedResponse, ReminderRule
 
 __all__ = [
+    "CANNED_PLACEHOLDERS",
     "CHOICE_TYPES",
     "FIELD_NAME_RE",
+    "PLACEHOLDER_RE",
     "PRIORITY_RANK",
     "WEEKDAYS",
+    "AssignmentRule",
     "BusinessCalendar",
+    "CannedResponse",
     "Department",
+    "EmploymentType",
     "FieldType",
     "Holiday",
     "Membership",
     "Priority",
+    "Profile",
     "ReminderRule",
     "Role",
     "SLAPolicy",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -60,6 +61,14 @@ class Service(models.Model):
         on_delete=models.SET_NULL,
         related_name="services",
         help_text="Overrides the department's business hours for this service.",
+    )
+    default_assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Gets new requests for this service when the department assigns by service.",
     )
     is_active = models.BooleanField(default=True)
 

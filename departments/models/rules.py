@@ -62,3 +62,42 @@ class ReminderRule(models.Model):
             raise ValidationError(
                 {"auto_close_warning_days": "The last warning must come before the auto-close (fewer days)."}
             )
+
+
+# {{ name }} placeholders a canned response may use, and what each stands for.
+CANNED_PLACEHOLDERS = {
+    "requester_first_name": "the requester's first name (or user name)",
+    "requester_name": "the requester's full name",
+    "reference": "the request's reference, e.g. IT-1042",
+    "title": "the request's title",
+    "service": "the service's name",
+    "department": "the department's name",
+    "agent_first_name": "the first name of the agent who inserts it",
+    "agent_name": "the full name of the agent who inserts it",
+}
+PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")
+
+
+class CannedResponse(models.Model):
+    """A reply a department writes often, with placeholders filled in when an agent inserts it."""
+
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="canned_responses")
+    title = models.CharField(max_length=120)
+    body = models.TextField(help_text="Markdown. Placeholders: {{ requester_first_name }}, {{ reference }} and others.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["department", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["department", "title"], name="cannedresponse_unique_department_title")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        unknown = sorted({m.group(1) for m in PLACEHOLDER_RE.finditer(self.body or "")} - set(CANNED_PLACEHOLDERS))
+        if unknown:
+            known = ", ".join("{{ %s }}" % name for name in CANNED_PLACEHOLDERS)  # noqa: UP031
+            raise ValidationError({"body": f"Unknown placeholder {', '.join(unknown)}. Use one of: {known}."})

@@ -15,6 +15,18 @@ Invariants kept here and nowhere else:
 from ._common import ALLOWED_TRANSITIONS, ConcurrentChange, TransitionNotAllowed
 from .conversation import comment_add, promise_make
 from .filing import request_file
+from .tokens import api_token_authenticate, api_token_create, api_token_revoke
+from .triage import (
+    BulkAction,
+    BulkResult,
+    membership_set_available,
+    request_transfer,
+    requests_bulk_change,
+    saved_view_create,
+    saved_view_delete,
+    watcher_add,
+    watcher_remove,
+)
 from .workflow import (
     request_assign,
     request_cancel,
@@ -26,9 +38,15 @@ from .workflow import (
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "BulkAction",
+    "BulkResult",
     "ConcurrentChange",
     "TransitionNotAllowed",
+    "api_token_authenticate",
+    "api_token_create",
+    "api_token_revoke",
     "comment_add",
+    "membership_set_available",
     "promise_make",
     "request_assign",
     "request_cancel",
@@ -37,4 +55,10 @@ __all__ = [
     "request_claim",
     "request_file",
     "request_resolve",
+    "request_transfer",
+    "requests_bulk_change",
+    "saved_view_create",
+    "saved_view_delete",
+    "watcher_add",
+    "watcher_remove",
 ]

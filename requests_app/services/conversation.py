@@ -25,6 +25,7 @@ from ..models import (
     Status,
 )
 from ._common import TransitionNotAllowed, record, require_worker, save_attachments, save_clocks, update_exactly_one
+from .search import search_add_text
 
 
 def comment_add(
@@ -84,6 +85,7 @@ def comment_add(
                     sla_engine.reschedule(service_request, config)
                 save_clocks(service_request)
         if not internal:
+            search_add_text(request_id=service_request.pk, text=body)
             notifications.notification_create(
                 request_id=service_request.pk, kind=NotificationKind.PUBLIC_REPLY, subject_id=comment.pk, now=now
             )

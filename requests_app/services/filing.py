@@ -1,8 +1,10 @@
-"""Filing a request: numbering, clocks, assignment rules, the first notification."""
+"""Filing a request: numbering, clocks, assignment rules, the ledger, the search document, the first
+notification; all in one transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -12,15 +14,77 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from departments.models import PRIORITY_RANK, Department, Priority, Service
+from departments.models import PRIORITY_RANK, AssignmentRule, Department, Membership, Priority, Profile, Service
 
 from .. import notifications, sla_engine
-from ..models import (
-    EventKind,
-    NotificationKind,
-    ServiceRequest,
-)
-from ._common import record, save_attachments
+from ..models import EventKind, Handoff, NotificationKind, ServiceRequest, Status
+from ._common import person, record, save_attachments
+from .search import search_index_request
+
+
+def requester_department_id(user: AbstractBaseUser) -> int | None:
+    """The requester's home department, from their profile (None without one)."""
+    return Profile.objects.filter(user_id=user.pk).values_list("department_id", flat=True).first()
+
+
+def rule_assignee(*, department: Department, service: Service) -> tuple[AbstractBaseUser | None, str]:
+    """Whom the department's assignment rule gives a new request to, and the rule's name for the history.
+
+    Call inside the filing transaction after the department row is locked (the number increment
+    locks it): round robin reads and advances turns, and two filings must not take the same turn.
+    Round robin gives the request to the available member with the lowest turn (ties by membership
+    age), then moves them to the back of the line, so N requests over K members differ by at most one.
+    """
+    if department.assignment_rule == AssignmentRule.BY_SERVICE:
+        user = service.default_assignee
+        if user is not None and user.is_active and Membership.objects.filter(user=user, department=department).exists():
+            return user, "by service"
+        return None, ""
+    if department.assignment_rule == AssignmentRule.ROUND_ROBIN:
+        membership = (
+            Membership.objects.filter(department=department, is_available=True, user__is_active=True)
+            .select_related("user")
+            .order_by("round_robin_turn", "id")
+            .first()
+        )
+        if membership is None:
+            return None, ""
+        Department.objects.filter(pk=department.pk).update(round_robin_counter=F("round_robin_counter") + 1)
+        counter = Department.objects.values_list("round_robin_counter", flat=True).get(pk=department.pk)
+        Membership.objects.filter(pk=membership.pk).update(round_robin_turn=counter)
+        return membership.user, "round robin"
+    return None, ""
+
+
+def apply_assignment_rule(service_request: ServiceRequest, *, department: Department, service: Service) -> None:
+    """Give a new (or newly transferred) request to whom the rule says; it is then open, not new."""
+    assignee, rule = rule_assignee(department=department, service=service)
+    if assignee is None:
+        return
+    ServiceRequest.objects.filter(pk=service_request.pk).update(assignee=assignee, status=Status.OPEN)
+    service_request.assignee = assignee
+    service_request.status = Status.OPEN
+    record(
+        service_request,
+        actor=None,
+        kind=EventKind.ASSIGNED,
+        from_value="unassigned",
+        to_value=f"{person(assignee)} ({rule})",
+    )
+    record(service_request, actor=None, kind=EventKind.STATUS, from_value=Status.NEW, to_value=Status.OPEN)
+
+
+def handoff_open(
+    service_request: ServiceRequest, *, now: datetime, by: AbstractBaseUser | None = None, reason: str = ""
+) -> Handoff:
+    return Handoff.objects.create(
+        request=service_request,
+        department_id=service_request.department_id,
+        service_id=service_request.service_id,
+        started_at=now,
+        reason=reason,
+        by=by,
+    )
 
 
 def request_file(
@@ -36,7 +100,7 @@ def request_file(
 
     The reference number comes from a conditional increment on the department
     row inside this transaction, so concurrent filings serialise on that row and
-    never share a number.
+    never share a number; the assignment rule runs under the same lock.
     """
     if not service.is_active or not service.department.is_active:
         raise ValidationError("This service is not available any more.")
@@ -45,9 +109,12 @@ def request_file(
         raise ValidationError({"priority": f"Unknown priority {priority!r}."})
     now = timezone.now()
     config = sla_engine.SLAConfig([service.pk])
+    home_department_id = requester_department_id(requester)
     with transaction.atomic():
         Department.objects.filter(pk=service.department_id).update(last_request_number=F("last_request_number") + 1)
-        department = Department.objects.only("reference_prefix", "last_request_number").get(pk=service.department_id)
+        department = Department.objects.only("reference_prefix", "last_request_number", "assignment_rule").get(
+            pk=service.department_id
+        )
         number = department.last_request_number
         service_request = ServiceRequest(
             service=service,
@@ -55,6 +122,7 @@ def request_file(
             number=number,
             reference=f"{department.reference_prefix}-{number}",
             requester=requester,
+            requester_department_id=home_department_id,
             title=title.strip(),
             values=dict(values),
             priority=priority,
@@ -66,5 +134,14 @@ def request_file(
         service_request.save(force_insert=True)
         save_attachments(service_request, files=files, uploaded_by=requester)
         record(service_request, actor=requester, kind=EventKind.FILED, to_value=service_request.reference)
+        handoff_open(service_request, now=now)
+        search_index_request(
+            request_id=service_request.pk,
+            reference=service_request.reference,
+            title=service_request.title,
+            values=service_request.values,
+        )
+        if department.assignment_rule != AssignmentRule.MANUAL:
+            apply_assignment_rule(service_request, department=department, service=service)
         notifications.notification_create(request_id=service_request.pk, kind=NotificationKind.REQUEST_FILED, now=now)
     return service_request

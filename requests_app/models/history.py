@@ -1,0 +1,59 @@
+"""The append-only history of a request."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .requests import ServiceRequest
+
+
+class EventKind(models.TextChoices):
+    FILED = "filed", "Filed"
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACH = "sla_breach", "SLA breached"
+    REQUESTER_REMINDED = "requester_reminded", "Requester reminded"
+    AUTO_CLOSE_WARNING = "auto_close_warning", "Auto-close warning sent"
+    AUTO_CLOSED = "auto_closed", "Closed after silence"
+    FEEDBACK_REQUESTED = "feedback_requested", "Feedback requested"
+    PROMISE_MADE = "promise_made", "Update promised"
+    PROMISE_KEPT = "promise_kept", "Promise kept"
+    PROMISE_REMINDER = "promise_reminder", "Promise reminder sent"
+    PROMISE_MISSED = "promise_missed", "Promise missed"
+    STATUS = "status", "Status changed"
+    ASSIGNED = "assigned", "Assignee changed"
+    PRIORITY = "priority", "Priority changed"
+    REPLY = "reply", "Public reply"
+    NOTE = "note", "Internal note"
+    RESOLVED = "resolved", "Resolved"
+    REOPENED = "reopened", "Reopened"
+    CANCELLED = "cancelled", "Cancelled"
+    TRANSFERRED = "transferred", "Transferred"
+    WATCHER_ADDED = "watcher_added", "Watcher added"
+    WATCHER_REMOVED = "watcher_removed", "Watcher removed"
+
+
+class RequestEvent(models.Model):
+    """Append-only history: who changed what, from what to what, when."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    from_value = models.CharField(max_length=200, blank=True)
+    to_value = models.CharField(max_length=200, blank=True)
+    # Internal events (an internal note was added) are hidden from the requester.
+    internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["request", "created_at"], name="event_request_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(kind=""), name="event_kind_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind} {self.from_value} → {self.to_value}"

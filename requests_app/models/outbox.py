@@ -1,0 +1,96 @@
+"""The notification outbox and promised updates: what the SLA engine sends, exactly once."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from .requests import ServiceRequest
+
+
+class Clock(models.TextChoices):
+    NONE = "", "—"
+    FIRST_RESPONSE = "first_response", "First response"
+    RESOLUTION = "resolution", "Resolution"
+    WAITING = "waiting", "Waiting on requester"
+    PROMISE = "promise", "Promised update"
+
+
+class NotificationKind(models.TextChoices):
+    REQUEST_FILED = "request_filed", "New request"
+    PUBLIC_REPLY = "public_reply", "Public reply"
+    REQUEST_RESOLVED = "request_resolved", "Resolved"
+    SLA_WARNING = "sla_warning", "SLA warning"
+    SLA_BREACH = "sla_breach", "SLA breach escalation"
+    REQUESTER_REMINDER = "requester_reminder", "Reminder to requester"
+    AUTO_CLOSE_WARNING = "auto_close_warning", "Last warning before auto-close"
+    AUTO_CLOSED = "auto_closed", "Closed after silence"
+    FEEDBACK_REQUEST = "feedback_request", "Feedback request"
+    PROMISE_REMINDER = "promise_reminder", "Promise reminder"
+    PROMISE_MISSED = "promise_missed", "Promise missed"
+    REQUEST_TRANSFERRED = "request_transferred", "Transferred to another department"
+
+
+class Notification(models.Model):
+    """The outbox: one row per message that must go out exactly once.
+
+    The row is written in the same transaction as the change that causes it,
+    under a unique key (request, kind, clock, threshold, generation, subject),
+    so a repeated sweep or a redelivered task cannot create a second one. A
+    delivery task claims the row with a conditional UPDATE before sending;
+    the sweep re-enqueues rows whose delivery was lost (broker down, worker
+    killed) once their claim lease has run out.
+    """
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    clock = models.CharField(max_length=20, choices=Clock.choices, blank=True, default="")
+    threshold = models.PositiveIntegerField(default=0)
+    generation = models.PositiveIntegerField(default=0)
+    # The comment (replies) or promise this message is about; 0 when none.
+    subject_id = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    send_after = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    recipients = models.TextField(blank=True, help_text="Who it was sent to (filled when sent).")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "kind", "clock", "threshold", "generation", "subject_id"],
+                name="notification_exactly_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["send_after"], name="notification_unsent_idx", condition=Q(sent_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for request {self.request_id}"
+
+
+class FollowUpPromise(models.Model):
+    """“I will update you by Thursday 15:00”: kept by a public reply before then."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="promises")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    kept_at = models.DateTimeField(null=True, blank=True)
+    missed_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["request", "kept_at"], name="promise_request_idx")]
+
+    def __str__(self) -> str:
+        return f"Update on request {self.request_id} by {self.due_at}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.kept_at is None and self.missed_at is None and self.withdrawn_at is None

@@ -1,0 +1,116 @@
+"""The service request and its workflow statuses."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from departments.models import Department, Priority, Service
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    WAITING = "waiting", "Waiting on requester"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Statuses in which the request still needs work from someone.
+ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
+FINAL_STATUSES = (Status.CLOSED, Status.CANCELLED)
+
+
+class ServiceRequest(models.Model):
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="requests")
+    # Denormalised from service so the queue filters on one indexed column. No index of its own: the
+    # composite queue indexes lead with it, and every index costs
+    # each sweep UPDATE (see bench/README.md).
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="requests", db_index=False)
+    number = models.PositiveIntegerField()
+    reference = models.CharField(max_length=20)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_requests", db_index=False
+    )
+    # The requester's home department when they filed: the queue filters on it and the reports read
+    # "who serves whom" from it without joining people.
+    requester_department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    title = models.CharField(max_length=200)
+    values = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    priority_rank = models.PositiveSmallIntegerField(default=2, editable=False)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_requests",
+    )
+    resolution_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now_add=True)
+    first_responded_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+
+    # SLA clocks (see requests_app/sla_engine.py). Each clock keeps its target,
+    # the business time used before its current run, and since when it runs;
+    # due times are stored so pages sort by them and the sweep never recomputes.
+    first_response_target_minutes = models.PositiveIntegerField(null=True, blank=True)
+    first_response_used_seconds = models.PositiveIntegerField(default=0)
+    first_response_running_since = models.DateTimeField(null=True, blank=True)
+    first_response_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    first_response_breached_at = models.DateTimeField(null=True, blank=True)
+    resolution_target_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_used_seconds = models.PositiveIntegerField(default=0)
+    resolution_running_since = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True)
+    # The earliest due time of the clocks that run: the queue's default sort.
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    # When the first running clock passes its first warning threshold: the queue's "at risk" filter
+    # compares it with now, as "breached" compares next_due_at, so neither needs business-time SQL.
+    at_risk_at = models.DateTimeField(null=True, blank=True)
+    # Bumped whenever due times move: reminders are unique per generation.
+    sla_generation = models.PositiveIntegerField(default=0)
+    # When the sweep must next look at this request (a warning, breach,
+    # reminder or auto-close falls due); NULL when nothing is scheduled.
+    sla_next_check_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # The reference is the identity: a transferred request keeps "IT-1042" in HR, so
+            # (department, number) is not unique.
+            # A constraint, not unique=True: the latter adds a LIKE index nothing uses.
+            models.UniqueConstraint(fields=["reference"], name="request_unique_reference"),
+        ]
+        indexes = [
+            models.Index(fields=["department", "status", "-created_at"], name="request_queue_status_idx"),
+            models.Index(fields=["department", "-priority_rank", "created_at"], name="request_queue_priority_idx"),
+            models.Index(fields=["department", "assignee", "status"], name="request_queue_assignee_idx"),
+            models.Index(fields=["requester", "-updated_at"], name="request_requester_idx"),
+            models.Index(fields=["department", "next_due_at"], name="request_queue_due_idx"),
+            models.Index(
+                fields=["sla_next_check_at"],
+                name="request_sla_check_idx",
+                condition=Q(sla_next_check_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("requests_app:request_detail", kwargs={"reference": self.reference})
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
