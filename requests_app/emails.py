@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from departments.models import Department, Membership, ReminderRule, Role
 
-from .models import Comment, FollowUpPromise, Notification, NotificationKind, ServiceRequest
+from .models import Comment, FollowUpPromise, Handoff, Notification, NotificationKind, ServiceRequest, Watcher
 
 
 def _send(template: str, context: dict[str, Any], to: Iterable[str], notification_id: int | None = None) -> list[str]:
@@ -69,14 +69,32 @@ def _requester(sr: ServiceRequest) -> list[str]:
     return [sr.requester.email] if sr.requester.is_active else []
 
 
+def _requester_and_watchers(sr: ServiceRequest) -> list[str]:
+    """The requester's side of the conversation: they and the colleagues following the request."""
+    watching = Watcher.objects.filter(request=sr, user__is_active=True).exclude(user__email="")
+    return _requester(sr) + list(watching.values_list("user__email", flat=True))
+
+
 def _reply(notification: Notification) -> tuple[dict[str, Any], list[str]]:
     """To the other side of the conversation from the author."""
     comment = Comment.objects.select_related("author").filter(pk=notification.subject_id, internal=False).first()
     if comment is None:
         return {}, []
     sr = notification.request
-    to = _worker_recipients(sr) if comment.author_id == sr.requester_id else _requester(sr)
+    to = _worker_recipients(sr) if comment.author_id == sr.requester_id else _requester_and_watchers(sr)
     return {"comment": comment}, to
+
+
+def _transferred(notification: Notification) -> tuple[dict[str, Any], list[str]]:
+    """To the receiving department (or the assignee its rule chose), with the reason and the sender."""
+    handoff = Handoff.objects.select_related("by").filter(pk=notification.subject_id).first()
+    previous = (
+        Handoff.objects.select_related("department")
+        .filter(request_id=notification.request_id, ended_at__isnull=False)
+        .order_by("-ended_at", "-id")
+        .first()
+    )
+    return {"handoff": handoff, "previous": previous}, _worker_recipients(notification.request)
 
 
 def _promise(notification: Notification) -> FollowUpPromise | None:
@@ -101,9 +119,10 @@ def _promise_missed(notification: Notification) -> tuple[dict[str, Any], list[st
 Recipe = Callable[[Notification], tuple[dict[str, Any], list[str]]]
 
 RECIPES: dict[str, Recipe] = {
-    NotificationKind.REQUEST_FILED: lambda n: ({}, department_recipients(n.request.department)),
+    NotificationKind.REQUEST_FILED: lambda n: ({}, _worker_recipients(n.request)),
+    NotificationKind.REQUEST_TRANSFERRED: _transferred,
     NotificationKind.PUBLIC_REPLY: _reply,
-    NotificationKind.REQUEST_RESOLVED: lambda n: ({}, _requester(n.request)),
+    NotificationKind.REQUEST_RESOLVED: lambda n: ({}, _requester_and_watchers(n.request)),
     NotificationKind.SLA_WARNING: lambda n: ({}, _worker_recipients(n.request)),
     NotificationKind.SLA_BREACH: lambda n: ({}, lead_recipients(n.request.department)),
     NotificationKind.REQUESTER_REMINDER: lambda n: ({}, _requester(n.request)),

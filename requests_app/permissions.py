@@ -2,6 +2,7 @@
 
 The rules, in one place:
 - the requester sees their request, its public conversation and public history;
+- a watcher (a colleague the requester asked to follow) sees what the requester sees, but only reads;
 - agents and leads of the request's department see everything, internal notes included;
 - nobody else learns the request exists: look-ups raise 404, not 403.
 Being a Django superuser grants nothing here; admins work in Django admin.
@@ -10,17 +11,26 @@ Being a Django superuser grants nothing here; admins work in Django admin.
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from departments.models import Department
 from departments.permissions import is_lead, is_member, member_department_ids
 
-from .models import Attachment, ServiceRequest
+from .models import Attachment, ServiceRequest, Watcher
 
 
 def visible_requests_q(user: AbstractBaseUser) -> Q:
-    return Q(requester=user) | Q(department_id__in=member_department_ids(user))
+    """Requests the person may see: their own, their departments', and those they watch.
+
+    Watching is an EXISTS, not a join, so a request with several watchers is still one row.
+    """
+    watching = Exists(Watcher.objects.filter(request=OuterRef("pk"), user_id=user.pk))
+    return Q(requester=user) | Q(department_id__in=member_department_ids(user)) | Q(watching)
+
+
+def is_watcher(user: AbstractBaseUser, service_request: ServiceRequest) -> bool:
+    return Watcher.objects.filter(request=service_request, user_id=user.pk).exists()
 
 
 def get_request_for_user(user: AbstractBaseUser, reference: str, queryset: QuerySet | None = None) -> ServiceRequest:
@@ -62,6 +72,6 @@ def get_attachment_for_user(user: AbstractBaseUser, pk: int) -> Attachment:
     sr = attachment.request
     if can_work_on(user, sr):
         return attachment
-    if is_requester(user, sr) and not attachment.internal:
+    if (is_requester(user, sr) or is_watcher(user, sr)) and not attachment.internal:
         return attachment
     raise Http404("No such attachment.")

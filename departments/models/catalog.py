@@ -86,6 +86,17 @@ class Service(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("requests_app:service_detail", kwargs={"pk": self.pk})
 
+    def clean(self) -> None:
+        if self.default_assignee_id and self.department_id:
+            from .org import Membership
+
+            if not Membership.objects.filter(
+                user_id=self.default_assignee_id, department_id=self.department_id
+            ).exists():
+                raise ValidationError(
+                    {"default_assignee": "The default assignee must be an agent or lead of the service's department."}
+                )
+
     @property
     def effective_sla_policy(self) -> SLAPolicy | None:
         return self.sla_policy or self.department.default_sla_policy

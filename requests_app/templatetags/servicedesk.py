@@ -126,3 +126,18 @@ def business_left(delta: timedelta | None) -> str:
         return ""
     minutes = max(0, int(delta.total_seconds() // 60))
     return format_duration(minutes) if minutes else "less than a minute"
+
+
+@register.filter
+def wall_duration(delta: timedelta | None) -> str:
+    """Elapsed calendar time as people say it: "3d 4h", "2h 5m" (days of 24 hours, not business days)."""
+    if delta is None:
+        return ""
+    minutes = max(0, int(delta.total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {mins}m" if mins else f"{hours}h"
+    return f"{mins}m" if mins else "less than a minute"

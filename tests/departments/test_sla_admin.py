@@ -636,8 +636,10 @@ def department_change_data(world: Any, **rule: Any) -> dict[str, Any]:
         "is_active": "on",
         "default_sla_policy": department.default_sla_policy_id,
         "calendar": "",
+        "assignment_rule": "manual",
         **management("memberships", len(members), initial=len(members)),
         **management("reminder_rule", 1),
+        **management("canned_responses", 0),
         "_save": "Save",
     }
     for i, membership in enumerate(members):
@@ -647,6 +649,7 @@ def department_change_data(world: Any, **rule: Any) -> dict[str, Any]:
                 f"memberships-{i}-department": department.pk,
                 f"memberships-{i}-user": membership.user_id,
                 f"memberships-{i}-role": membership.role,
+                f"memberships-{i}-is_available": "on" if membership.is_available else "",
             }
         )
     data.update({f"reminder_rule-0-{key}": value for key, value in rule.items()})

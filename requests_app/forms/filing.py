@@ -15,12 +15,9 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import F
 from django.template.defaultfilters import filesizeformat
 
-from departments.models import FieldType, Priority, Service, ServiceField
-
-from .models import Status
+from departments.models import FieldType, Service, ServiceField
 
 User = get_user_model()
 
@@ -128,94 +125,5 @@ class ServiceRequestForm(forms.Form):
         ]
 
 
-class ReplyForm(forms.Form):
-    body = forms.CharField(
-        label="Message",
-        widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=20_000,
-        help_text="Markdown is supported.",
-    )
-    attachments = MultipleFileField(label="Attach files")
-    internal = forms.BooleanField(
-        required=False, label="Internal note (only agents and leads of the department see it)"
-    )
-
-    def __init__(self, *args: Any, allow_internal: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not allow_internal:
-            del self.fields["internal"]
-
-
-class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
-
-    def __init__(self, *args: Any, members: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = members
-        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
-
-
-class StatusForm(forms.Form):
-    status = forms.ChoiceField(choices=Status.choices, label="New status")
-    note = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label="Resolution note",
-        help_text="Needed when resolving: the requester reads it.",
-    )
-
-
-class ResolveForm(forms.Form):
-    resolution_note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), max_length=20_000, help_text="The requester reads this."
-    )
-
-
-class PromiseForm(forms.Form):
-    due_at = forms.DateTimeField(
-        label="I will update the requester by",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        help_text="The requester sees this promise; a public reply before then keeps it.",
-    )
-
-
-class PriorityForm(forms.Form):
-    priority = forms.ChoiceField(choices=Priority.choices)
-
-
 class CatalogSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Search services")
-
-
-QUEUE_SORTS = {
-    "due": ("Nearest due time", (F("next_due_at").asc(nulls_last=True), "created_at", "id")),
-    "age": ("Oldest first", ("created_at", "id")),
-    "-age": ("Newest first", ("-created_at", "-id")),
-    "priority": ("Priority, then oldest", ("-priority_rank", "created_at", "id")),
-}
-
-
-class QueueFilterForm(forms.Form):
-    """Queue filters; invalid values are reported on the form and the filter is ignored, never a 500."""
-
-    status = forms.ChoiceField(required=False)
-    assignee = forms.ChoiceField(required=False)
-    service = forms.ChoiceField(required=False)
-    sort = forms.ChoiceField(required=False, choices=[(k, v[0]) for k, v in QUEUE_SORTS.items()])
-
-    def __init__(self, *args: Any, services: list[Service], members: list[Any], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [
-            ("", "All active"),
-            *Status.choices,
-            ("all", "All statuses"),
-        ]
-        self.fields["assignee"].choices = [
-            ("", "Anyone"),
-            ("unassigned", "Unassigned"),
-            ("mine", "Mine"),
-            *[(str(u.pk), u.get_full_name() or u.get_username()) for u in members],
-        ]
-        self.fields["service"].choices = [("", "All services"), *[(str(s.pk), s.name) for s in services]]
-        self.fields["sort"].choices = [(k, v[0]) for k, v in QUEUE_SORTS.items()]

@@ -1,5 +1,4 @@
-"""Reads for pages: querysets with their joins and prefetches already applied,
-so a page's query count does not grow with its rows."""
+"""Reads for a request's page and for "My requests": the request, its conversation, history and clocks."""
 
 from __future__ import annotations
 
@@ -9,55 +8,23 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import DurationField, ExpressionWrapper, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
-from departments.models import Department, Service
-
-from . import sla_engine
-from .models import ACTIVE_STATUSES, Comment, FollowUpPromise, RequestEvent, ServiceRequest, Status
+from .. import sla_engine
+from ..models import Comment, FollowUpPromise, Handoff, RequestEvent, ServiceRequest, Status, Watcher
 
 User = get_user_model()
 
 
-def catalog_departments(*, search: str = "") -> list[Department]:
-    """Active departments with their active services (matching ``search`` in name or description).
-
-    Departments without a matching service are left out while searching.
-    Two queries whatever the catalog size.
-    """
-    services = Service.objects.active().select_related("sla_policy").prefetch_related("sla_policy__targets")
-    if search:
-        services = services.filter(Q(name__icontains=search) | Q(description__icontains=search))
-    departments = (
-        Department.objects.filter(is_active=True)
-        .select_related("default_sla_policy")
-        .prefetch_related(
-            "default_sla_policy__targets",
-            Prefetch("services", queryset=services.order_by("name"), to_attr="catalog_services"),
-        )
-    )
-    result = list(departments)
-    if search:
-        result = [d for d in result if d.catalog_services]
-    return result
-
-
-def service_for_filing(pk: int) -> Service:
-    """The service with what its page shows: fields, department, SLA targets."""
+def watched_requests(user: AbstractBaseUser) -> QuerySet[ServiceRequest]:
+    """Requests a colleague asked this person to follow."""
     return (
-        Service.objects.active()
-        .select_related("department", "sla_policy", "department__default_sla_policy")
-        .prefetch_related("fields", "sla_policy__targets", "department__default_sla_policy__targets")
-        .get(pk=pk)
+        ServiceRequest.objects.filter(watchers__user=user)
+        .select_related("service", "department", "assignee", "requester")
+        .order_by("-updated_at", "-id")
     )
-
-
-def sla_targets_by_priority(service: Service) -> dict[str, Any]:
-    policy = service.effective_sla_policy
-    if policy is None:
-        return {}
-    return {t.priority: t for t in policy.targets.all()}
 
 
 def my_requests(user: AbstractBaseUser) -> QuerySet[ServiceRequest]:
@@ -66,37 +33,6 @@ def my_requests(user: AbstractBaseUser) -> QuerySet[ServiceRequest]:
         .select_related("service", "department", "assignee")
         .order_by("-updated_at", "-id")
     )
-
-
-def department_queue(
-    *,
-    department: Department,
-    user: AbstractBaseUser,
-    status: str = "",
-    assignee: str = "",
-    service_id: str = "",
-    order_by: tuple[Any, ...] = ("created_at", "id"),
-) -> QuerySet[ServiceRequest]:
-    qs = ServiceRequest.objects.filter(department=department).select_related("service", "requester", "assignee")
-    if status == "all":
-        pass
-    elif status:
-        qs = qs.filter(status=status)
-    else:
-        qs = qs.filter(status__in=ACTIVE_STATUSES)
-    if assignee == "unassigned":
-        qs = qs.filter(assignee__isnull=True)
-    elif assignee == "mine":
-        qs = qs.filter(assignee=user)
-    elif assignee:
-        qs = qs.filter(assignee_id=int(assignee))
-    if service_id:
-        qs = qs.filter(service_id=int(service_id))
-    return qs.order_by(*order_by)
-
-
-def department_members(department: Department) -> QuerySet:
-    return User.objects.filter(memberships__department=department, is_active=True).order_by("first_name", "username")
 
 
 def conversation(service_request: ServiceRequest, *, include_internal: bool) -> list[Comment]:
@@ -160,7 +96,7 @@ def sla_views(requests: list[ServiceRequest], now: datetime | None = None) -> di
     for sr in requests:
         calendar = config.calendar(sr.service_id)
         policy = config.policy(sr.service_id)
-        risk = policy.threshold_list[0] if policy and policy.threshold_list else 75
+        risk = sla_engine.risk_percent(policy)
         clocks = {
             clock: _clock_view(sla_engine.clock_state(sr, clock, now, calendar, risk)) for clock in sla_engine.CLOCKS
         }
@@ -169,12 +105,18 @@ def sla_views(requests: list[ServiceRequest], now: datetime | None = None) -> di
 
 
 def _badge(sr: ServiceRequest, clocks: dict[str, ClockView]) -> ClockView:
-    """The queue's single badge: breached beats paused beats at risk beats on track; nearest due time wins."""
+    """The queue's single badge: breached beats paused beats at risk beats on track; nearest due time wins.
+
+    Mirrors ``selectors.queue.sla_state_q``, which filters on the same states in SQL.
+    """
     running = [c for c in clocks.values() if c.state in ("on_track", "at_risk", "breached")]
     if any(c.state == "breached" for c in running):
         return max((c for c in running if c.state == "breached"), key=lambda c: c.overdue or timedelta(0))
     if sr.status == Status.WAITING:
         return ClockView("paused", STATE_LABELS["paused"], left=clocks["resolution"].left)
+    at_risk = [c for c in running if c.state == "at_risk"]
+    if at_risk:
+        return min(at_risk, key=lambda c: c.due_at)
     if running:
         return min(running, key=lambda c: c.due_at)
     return ClockView("none", "")
@@ -187,3 +129,41 @@ def open_promise(sr: ServiceRequest) -> FollowUpPromise | None:
         .order_by("-created_at")
         .first()
     )
+
+
+def watchers(sr: ServiceRequest) -> list[Watcher]:
+    return list(sr.watchers.select_related("user").order_by("created_at", "id"))
+
+
+@dataclass(frozen=True)
+class HeldStretch:
+    """A row of the handoff ledger as the request page shows it."""
+
+    handoff: Handoff
+    held: timedelta
+
+
+def handoff_ledger(sr: ServiceRequest, now: datetime | None = None) -> list[HeldStretch]:
+    """Who held the request when, and for how long (wall-clock time; the open stretch up to now)."""
+    now = now or timezone.now()
+    rows = sr.handoffs.select_related("department", "service", "by").order_by("started_at", "id")
+    return [HeldStretch(h, (h.ended_at or now) - h.started_at) for h in rows]
+
+
+def time_held_by_department(
+    *, since: datetime, until: datetime, department_ids: list[int] | None = None
+) -> dict[int, timedelta]:
+    """Per department: how long it held requests between ``since`` and ``until``, summed over the ledger.
+
+    One aggregate over the handoffs that overlap the window (indexed by department and start), each
+    clipped to the window; an open stretch counts up to ``until``.
+    """
+    overlapping = Handoff.objects.filter(started_at__lt=until).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=since))
+    if department_ids is not None:
+        overlapping = overlapping.filter(department_id__in=department_ids)
+    clipped = ExpressionWrapper(
+        Least(Coalesce("ended_at", Value(until)), Value(until)) - Greatest("started_at", Value(since)),
+        output_field=DurationField(),
+    )
+    rows = overlapping.values("department_id").annotate(held=Sum(clipped)).order_by("department_id")
+    return {row["department_id"]: row["held"] or timedelta(0) for row in rows}

@@ -1,4 +1,5 @@
-"""Pages: look up with a permission helper, validate a form, call one service, render or redirect."""
+"""A request's page and its actions: look up with a permission helper, validate a form, call one
+service, render or redirect. Actions posted from a queue row with HTMX get the row back instead."""
 
 from __future__ import annotations
 
@@ -11,154 +12,76 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
-from departments.models import Service
-from departments.permissions import is_lead
+from departments.models import CannedResponse
 
-from . import selectors, services
-from .forms import (
-    QUEUE_SORTS,
+from .. import selectors, services
+from ..canned import render_canned_response
+from ..forms import (
     AssignForm,
-    CatalogSearchForm,
     PriorityForm,
     PromiseForm,
-    QueueFilterForm,
     ReplyForm,
     ResolveForm,
-    ServiceRequestForm,
     StatusForm,
+    TransferForm,
+    WatcherForm,
 )
-from .models import ACTIVE_STATUSES, Attachment, ServiceRequest, Status
-from .permissions import (
+from ..models import ACTIVE_STATUSES, Attachment, ServiceRequest, Status
+from ..permissions import (
     can_assign_others,
     can_work_on,
     get_attachment_for_user,
-    get_queue_department_for_user,
     get_request_for_user,
     is_requester,
 )
-
-
-def catalog(request: HttpRequest) -> HttpResponse:
-    form = CatalogSearchForm(request.GET or None)
-    search = form.cleaned_data["q"].strip() if form.is_valid() else ""
-    departments = selectors.catalog_departments(search=search)
-    return render(
-        request,
-        "requests_app/catalog.html",
-        {"form": form, "departments": departments, "search": search, "nav": "catalog"},
-    )
-
-
-def _get_service(pk: int) -> Service:
-    try:
-        return selectors.service_for_filing(pk)
-    except Service.DoesNotExist:
-        raise Http404("No such service in the catalog.") from None
-
-
-def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """The service's promise and, below it, the form to file a request."""
-    service = _get_service(pk)
-    status = 200
-    if request.method == "POST":
-        form = ServiceRequestForm(request.POST, request.FILES, service=service)
-        if form.is_valid():
-            try:
-                service_request = services.request_file(
-                    service=service,
-                    requester=request.user,
-                    title=form.cleaned_data["title"],
-                    values=form.cleaned_values(),
-                    files=form.cleaned_files(),
-                )
-            except ValidationError as exc:
-                form.add_error(None, exc)
-            else:
-                messages.success(request, f"Request {service_request.reference} was filed. We will keep you posted.")
-                return redirect(service_request)
-        status = 400
-        if request.FILES:
-            messages.warning(request, "For your safety, browsers do not keep chosen files: please select them again.")
-    else:
-        form = ServiceRequestForm(service=service)
-    context = {
-        "service": service,
-        "form": form,
-        "targets": selectors.sla_targets_by_priority(service),
-        "max_upload": settings.ATTACHMENT_MAX_BYTES,
-        "nav": "catalog",
-    }
-    return render(request, "requests_app/service_detail.html", context, status=status)
 
 
 def my_requests(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(selectors.my_requests(request.user), settings.QUEUE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    context = {"page": page, "rows": rows, "sla": selectors.sla_views(rows), "nav": "my_requests"}
-    return render(request, "requests_app/my_requests.html", context)
-
-
-def queue(request: HttpRequest, slug: str) -> HttpResponse:
-    department = get_queue_department_for_user(request.user, slug)
-    services_list = list(department.services.order_by("name"))
-    members = list(selectors.department_members(department))
-    form = QueueFilterForm(request.GET or None, services=services_list, members=members)
-    filters: dict[str, Any] = {}
-    if form.is_bound and form.is_valid():
-        filters = form.cleaned_data
-    sort = filters.get("sort") or "due"
-    qs = selectors.department_queue(
-        department=department,
-        user=request.user,
-        status=filters.get("status", ""),
-        assignee=filters.get("assignee", ""),
-        service_id=filters.get("service", ""),
-        order_by=QUEUE_SORTS[sort][1],
-    )
-    paginator = Paginator(qs, settings.QUEUE_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    querystring = request.GET.copy()
-    querystring.pop("page", None)
+    watching = list(selectors.watched_requests(request.user)[:10])
     context = {
-        "department": department,
-        "form": form,
         "page": page,
-        "querystring": querystring.urlencode(),
-        "is_lead": is_lead(request.user, department.pk),
-        "nav": "queue",
         "rows": rows,
-        "sla": selectors.sla_views(rows),
+        "watching": watching,
+        "sla": selectors.sla_views(rows + watching),
+        "nav": "my_requests",
     }
-    return render(request, "requests_app/queue.html", context)
+    return render(request, "requests_app/my_requests.html", context)
 
 
 def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> dict[str, Any]:
     staff = can_work_on(request.user, sr)
     lead = can_assign_others(request.user, sr)
+    requester = is_requester(request.user, sr)
     definitions = list(sr.service.fields.all())
     request_files = [a for a in sr.attachments.all() if a.comment_id is None]
     context: dict[str, Any] = {
         "sr": sr,
         "is_staff": staff,
         "is_lead": lead,
-        "is_requester": is_requester(request.user, sr),
+        "is_requester": requester,
         "field_rows": [(d, sr.values.get(d.name)) for d in definitions],
         "request_files": request_files,
         "comments": selectors.conversation(sr, include_internal=staff),
         "events": selectors.history(sr, include_internal=staff),
         "reply_form": forms.get("reply_form") or ReplyForm(allow_internal=staff),
-        "can_cancel": is_requester(request.user, sr) and sr.status in ACTIVE_STATUSES,
-        "can_reply": sr.status not in (Status.CLOSED, Status.CANCELLED),
+        "can_cancel": requester and sr.status in ACTIVE_STATUSES,
+        # Watchers follow; only the requester and the department talk.
+        "can_reply": (requester or staff) and sr.status not in (Status.CLOSED, Status.CANCELLED),
         "max_upload": settings.ATTACHMENT_MAX_BYTES,
         "clocks": selectors.sla_views([sr])[sr.pk],
         "promise": selectors.open_promise(sr),
+        "watchers": selectors.watchers(sr),
+        "can_add_watchers": (requester or staff) and sr.status not in (Status.CLOSED, Status.CANCELLED),
+        "watcher_form": forms.get("watcher_form") or WatcherForm(),
     }
     if staff:
         next_statuses = services.ALLOWED_TRANSITIONS[sr.status] - {Status.RESOLVED}
@@ -173,6 +96,10 @@ def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> d
                 "can_claim": sr.assignee_id != request.user.pk and sr.status not in (Status.CLOSED, Status.CANCELLED),
                 "promise_form": forms.get("promise_form") or PromiseForm(),
                 "can_promise": sr.status in ACTIVE_STATUSES,
+                "transfer_form": forms.get("transfer_form") or TransferForm(current=sr.service),
+                "can_transfer": sr.status in ACTIVE_STATUSES,
+                "handoffs": selectors.handoff_ledger(sr),
+                "canned": selectors.canned_responses(sr.department),
             }
         )
         if lead:
@@ -206,17 +133,51 @@ def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _from_queue_row(request: HttpRequest) -> bool:
+    """An action posted by HTMX from a queue row: answer with the row, not the whole request page."""
+    return request.headers.get("HX-Request") == "true" and request.POST.get("from_row") == "1"
+
+
+def _queue_row(request: HttpRequest, sr: ServiceRequest, *, error: str = "", status: int = 200) -> HttpResponse:
+    """The queue row of ``sr`` as it is now (reloaded: assignee, status and clocks may have moved)."""
+    sr = _load(request, sr.reference)
+    context = {
+        "sr": sr,
+        "sla": selectors.sla_views([sr]),
+        "is_lead": can_assign_others(request.user, sr),
+        "members": list(selectors.department_members(sr.department)) if can_assign_others(request.user, sr) else [],
+        "row_error": error,
+        "next_url": request.POST.get("next", ""),
+    }
+    return render(request, "partials/_queue_row.html", context, status=status)
+
+
+def _next_url(request: HttpRequest) -> str | None:
+    """Where a no-JavaScript action from the queue returns to: the queue page it came from, same site only."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return None
+
+
+def _refused(request: HttpRequest, sr: ServiceRequest, status: int, text: str, **forms: Any) -> HttpResponse:
+    if _from_queue_row(request):
+        return _queue_row(request, sr, error=text, status=status)
+    messages.error(request, text)
+    return _rerender(request, sr, status, **forms)
+
+
 def _act(request: HttpRequest, sr: ServiceRequest, action: Any, form_name: str, form: Any) -> HttpResponse:
     """Run one service call; a refused change comes back as a message on the page, nothing saved."""
     try:
         success = action()
     except services.ConcurrentChange as exc:
-        messages.error(request, str(exc))
-        return _rerender(request, _load(request, sr.reference), 409)
+        return _refused(request, _load(request, sr.reference), 409, str(exc))
     except services.TransitionNotAllowed as exc:
-        messages.error(request, _error_text(exc))
-        return _rerender(request, sr, 409, **{form_name: form})
+        return _refused(request, sr, 409, _error_text(exc), **{form_name: form})
     except ValidationError as exc:
+        if _from_queue_row(request):
+            return _queue_row(request, sr, error=_error_text(exc), status=400)
         if form is not None and hasattr(exc, "error_dict"):
             for field, errors in exc.error_dict.items():
                 if field in form.fields:
@@ -228,8 +189,10 @@ def _act(request: HttpRequest, sr: ServiceRequest, action: Any, form_name: str, 
         else:
             messages.error(request, _error_text(exc))
         return _rerender(request, sr, 400, **{form_name: form})
+    if _from_queue_row(request):
+        return _queue_row(request, sr)
     messages.success(request, success)
-    return redirect(sr)
+    return redirect(_next_url(request) or sr.get_absolute_url())
 
 
 @dataclass(frozen=True)
@@ -253,6 +216,8 @@ def _action_view(action: RequestAction) -> Callable[[HttpRequest, str], HttpResp
             raise PermissionDenied
         form = action.form(request, sr) if action.form else None
         if form is not None and not form.is_valid():
+            if _from_queue_row(request):
+                return _queue_row(request, sr, error=_error_text(ValidationError(form.errors.as_data())), status=400)
             return _rerender(request, sr, 400, **{action.form_name: form})
         data = form.cleaned_data if form is not None else {}
         return _act(request, sr, lambda: action.perform(request, sr, data), action.form_name, form)
@@ -303,6 +268,18 @@ def _promise(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> 
     return f"Promised an update by {timezone.localtime(data['due_at']):%a %d %b %H:%M}. The requester sees it."
 
 
+def _transfer(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
+    target = data["to_service"]
+    services.request_transfer(service_request=sr, to_service=target, by=request.user, reason=data["reason"])
+    return f"Moved to {target.department.name}: {target.name}. {sr.reference} is now in their queue."
+
+
+def _add_watcher(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
+    person = data["person"]
+    services.watcher_add(service_request=sr, user=person, by=request.user)
+    return f"{person.get_full_name() or person.get_username()} now follows this request."
+
+
 def _cancel(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
     services.request_cancel(service_request=sr, by=request.user)
     return "Request cancelled."
@@ -348,6 +325,50 @@ request_promise = _action_view(
     )
 )
 request_cancel = _action_view(RequestAction(allowed=is_requester, perform=_cancel))
+request_transfer = _action_view(
+    RequestAction(
+        allowed=can_work_on,
+        perform=_transfer,
+        form=lambda r, sr: TransferForm(r.POST, current=sr.service),
+        form_name="transfer_form",
+    )
+)
+request_watcher_add = _action_view(
+    RequestAction(
+        allowed=lambda user, sr: is_requester(user, sr) or can_work_on(user, sr),
+        perform=_add_watcher,
+        form=lambda r, sr: WatcherForm(r.POST),
+        form_name="watcher_form",
+    )
+)
+
+
+@require_POST
+def request_watcher_remove(request: HttpRequest, reference: str, user_id: int) -> HttpResponse:
+    """Stop a colleague following (the requester, the department, or the watcher themselves)."""
+    sr = _load(request, reference)
+    watcher = next((w for w in selectors.watchers(sr) if w.user_id == user_id), None)
+    if watcher is None:
+        raise Http404("That person does not watch this request.")
+    services.watcher_remove(service_request=sr, user=watcher.user, by=request.user)
+    if watcher.user_id == request.user.pk and not (is_requester(request.user, sr) or can_work_on(request.user, sr)):
+        messages.success(request, f"You no longer follow {sr.reference}.")
+        return redirect("requests_app:my_requests")
+    messages.success(request, "Watcher removed.")
+    return redirect(sr)
+
+
+@require_GET
+def canned_response_text(request: HttpRequest, reference: str, pk: int) -> JsonResponse:
+    """A canned response filled in for this request, for the reply box (agents of the department only)."""
+    sr = _load(request, reference)
+    if not can_work_on(request.user, sr):
+        raise Http404("No such canned response.")
+    try:
+        canned = CannedResponse.objects.get(pk=pk, department_id=sr.department_id)
+    except CannedResponse.DoesNotExist:
+        raise Http404("No such canned response.") from None
+    return JsonResponse({"title": canned.title, "body": render_canned_response(canned, sr, request.user)})
 
 
 def attachment_download(request: HttpRequest, pk: int) -> FileResponse:

@@ -1,0 +1,133 @@
+"""Admin for business calendars: validated working hours, holidays and the holiday import."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AdminTimeWidget
+from django.db import models
+from django.db.models import Case, Count, QuerySet, Value, When
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from requests_app import sla
+
+from .. import services
+from ..forms import (
+    BusinessCalendarForm,
+    HolidayFormSet,
+    HolidayImportForm,
+    WorkingIntervalFormSet,
+)
+from ..models import (
+    PRIORITY_RANK,
+    BusinessCalendar,
+    Holiday,
+    Priority,
+    WorkingInterval,
+)
+
+DAY_ABBREVIATIONS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+# Most urgent first, as people read a policy ("critical: 30 minutes ...").
+PRIORITIES_BY_URGENCY = sorted(Priority, key=lambda p: -PRIORITY_RANK[p])
+PRIORITY_ORDERING = Case(
+    *(When(priority=p, then=Value(rank)) for rank, p in enumerate(PRIORITIES_BY_URGENCY)),
+    output_field=models.IntegerField(),
+)
+
+
+def week_summary(intervals: Iterable[WorkingInterval]) -> str:
+    """ "Mon-Fri 08:00-12:00 and 13:00-17:00, Sat 10:00-14:00": neighbouring days with the same hours share an entry.
+
+    Midnight at the end of a day shows as 24:00, which is what 00:00 means there.
+    """
+    weekly: dict[int, list[sla.Interval]] = {day: [] for day in range(7)}
+    for interval in intervals:
+        weekly[interval.weekday].append(interval.minutes)
+    parts = []
+    for hours, group in itertools.groupby(range(7), key=lambda day: tuple(sorted(weekly[day]))):
+        days = list(group)
+        if not hours:
+            continue
+        span = DAY_ABBREVIATIONS[days[0]]
+        if len(days) > 1:
+            span += f"-{DAY_ABBREVIATIONS[days[-1]]}"
+        times = " and ".join(f"{sla.format_minutes(start)}-{sla.format_minutes(end)}" for start, end in hours)
+        parts.append(f"{span} {times}")
+    return ", ".join(parts) or "No working time"
+
+
+class WorkingIntervalInline(admin.TabularInline):
+    model = WorkingInterval
+    formset = WorkingIntervalFormSet
+    extra = 1
+    fields = ["weekday", "start", "end"]
+    formfield_overrides = {models.TimeField: {"widget": AdminTimeWidget(format="%H:%M")}}
+    verbose_name_plural = "Working hours (several intervals a day are fine, e.g. 08:00-12:00 and 13:00-17:00)"
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    formset = HolidayFormSet
+    extra = 1
+    fields = ["date", "name"]
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(admin.ModelAdmin):
+    form = BusinessCalendarForm
+    list_display = ["name", "time_zone", "working_week", "holiday_count"]
+    search_fields = ["name"]
+    fields = ["name", "time_zone", "working_week"]
+    readonly_fields = ["working_week"]
+    inlines = [WorkingIntervalInline, HolidayInline]
+    actions = ["import_public_holidays"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BusinessCalendar]:
+        return super().get_queryset(request).prefetch_related("intervals").annotate(holiday_total=Count("holidays"))
+
+    @admin.display(description="Working week")
+    def working_week(self, calendar: BusinessCalendar) -> str:
+        if calendar.pk is None:
+            return "Shown once the calendar is saved."
+        return week_summary(calendar.intervals.all())
+
+    @admin.display(description="Holidays", ordering="holiday_total")
+    def holiday_count(self, calendar: BusinessCalendar) -> int:
+        return calendar.holiday_total
+
+    @admin.action(description="Import public holidays", permissions=["change"])
+    def import_public_holidays(self, request: HttpRequest, queryset: QuerySet[BusinessCalendar]) -> HttpResponse | None:
+        """An intermediate page asks what to import; on a valid answer, each selected calendar gets the holidays."""
+        calendars = list(queryset)
+        form = HolidayImportForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            country, subdiv, years = form.cleaned_data["country"], form.cleaned_data["subdiv"] or None, form.years
+            try:
+                results = [
+                    (c, services.calendar_import_holidays(calendar=c, country=country, subdiv=subdiv, years=years))
+                    for c in calendars
+                ]
+            except NotImplementedError as exc:
+                # The form checks the codes against the package's list; this catches what that list misses.
+                form.add_error(None, f"The holidays package cannot import this: {exc}.")
+            else:
+                for calendar, (imported, existing) in results:
+                    plural = "s" if imported != 1 else ""
+                    message = f"Imported {imported} holiday{plural} ({existing} already there) into {calendar.name}."
+                    self.message_user(request, message, messages.SUCCESS)
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import public holidays",
+            "opts": self.model._meta,
+            "form": form,
+            "calendars": calendars,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action_name": "import_public_holidays",
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/departments/businesscalendar/import_holidays.html", context)

@@ -1,0 +1,155 @@
+"""Admin for departments, their members, reminder rules, canned responses and people's profiles."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+from django.db.models import Case, Value, When
+from django.http import HttpRequest
+
+from ..models import (
+    CANNED_PLACEHOLDERS,
+    PRIORITY_RANK,
+    CannedResponse,
+    Department,
+    Membership,
+    Priority,
+    Profile,
+    ReminderRule,
+)
+
+DAY_ABBREVIATIONS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+# Most urgent first, as people read a policy ("critical: 30 minutes ...").
+PRIORITIES_BY_URGENCY = sorted(Priority, key=lambda p: -PRIORITY_RANK[p])
+PRIORITY_ORDERING = Case(
+    *(When(priority=p, then=Value(rank)) for rank, p in enumerate(PRIORITIES_BY_URGENCY)),
+    output_field=models.IntegerField(),
+)
+
+
+class ReminderRuleInline(admin.StackedInline):
+    """At most one per department (the rule is a OneToOne); left untouched, none is saved and defaults apply."""
+
+    model = ReminderRule
+    extra = 1
+    can_delete = True
+    verbose_name_plural = "Reminder rules (leave as is for the defaults)"
+    fields = [
+        ("remind_requester_after_hours", "promise_reminder_minutes"),
+        ("auto_close_after_days", "auto_close_warning_days"),
+        ("request_feedback", "escalate_to_leads"),
+        "extra_escalation_emails",
+    ]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+    fields = ["user", "role", "is_available"]
+
+
+class CannedResponseInline(admin.StackedInline):
+    model = CannedResponse
+    extra = 0
+    fields = ["title", "body"]
+    verbose_name_plural = (
+        "Canned responses (placeholders: "
+        + ", ".join(
+            "{{ %s }}" % name  # noqa: UP031
+            for name in CANNED_PLACEHOLDERS
+        )
+        + ")"
+    )
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "reference_prefix", "queue_email", "default_sla_policy", "calendar", "is_active"]
+    list_filter = ["is_active"]
+    list_select_related = ["default_sla_policy", "calendar"]
+    search_fields = ["name", "reference_prefix"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline, ReminderRuleInline, CannedResponseInline]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Department | None = None) -> list[tuple[str | None, dict]]:
+        """The SLA and triage settings in groups of their own; every other field as the model lists it."""
+        service_levels = ["default_sla_policy", "calendar"]
+        triage = ["assignment_rule"]
+        others = [name for name in self.get_fields(request, obj) if name not in service_levels + triage]
+        return [
+            (None, {"fields": others}),
+            ("Service levels", {"fields": service_levels}),
+            ("Triage", {"fields": triage}),
+        ]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "department", "role", "is_available"]
+    list_filter = ["department", "role", "is_available"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(ReminderRule)
+class ReminderRuleAdmin(admin.ModelAdmin):
+    """The same rules as the inline on a department, side by side for every department."""
+
+    list_display = [
+        "department",
+        "remind_requester_after_hours",
+        "auto_close_after_days",
+        "auto_close_warning_days",
+        "request_feedback",
+        "escalate_to_leads",
+    ]
+    list_select_related = ["department"]
+    search_fields = ["department__name"]
+    fields = ["department", *ReminderRuleInline.fields]
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ["title", "department", "updated_at"]
+    list_filter = ["department"]
+    list_select_related = ["department"]
+    search_fields = ["title", "body"]
+    fields = ["department", "title", "body"]
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "department", "employment"]
+    list_filter = ["department", "employment"]
+    list_select_related = ["user", "department"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
+    autocomplete_fields = ["user"]
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    fields = ["department", "employment"]
+    verbose_name_plural = "Where they work"
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PersonAdmin(UserAdmin):
+    """Django's user admin with where the person works (their home department) on the same page."""
+
+    inlines = [*UserAdmin.inlines, ProfileInline]
+    list_display = [*UserAdmin.list_display, "home_department"]
+    list_select_related = ["profile__department"]
+
+    @admin.display(description="Department", ordering="profile__department__name")
+    def home_department(self, user: AbstractBaseUser) -> str:
+        profile = getattr(user, "profile", None)
+        return profile.department.name if profile and profile.department else "—"

@@ -1,0 +1,85 @@
+"""Every API error is JSON that says which field and why, with the right status, never a 500 page.
+
+Shape: ``{"detail": "<one sentence>", "errors": {"<field>": ["<reason>", ...]}}``; ``errors`` is empty
+when the error is not about a field. Domain errors map to statuses here, in one place:
+Django's ``ValidationError`` → 400, ``PermissionDenied`` → 403, ``Http404`` → 404, an illegal
+transition or a concurrent change → 409.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from ..selectors import InvalidCursor
+from ..services import ConcurrentChange, TransitionNotAllowed
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request is not in a state that allows this."
+    default_code = "conflict"
+
+
+def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Flatten DRF's nested error detail into {"field.sub": [messages]}."""
+    errors: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            for field, messages in _field_errors(value, name).items():
+                errors.setdefault(field, []).extend(messages)
+    elif isinstance(detail, list):
+        for item in detail:
+            if isinstance(item, (dict, list)):
+                for field, messages in _field_errors(item, prefix).items():
+                    errors.setdefault(field, []).extend(messages)
+            else:
+                errors.setdefault(prefix or "non_field_errors", []).append(str(item))
+    else:
+        errors.setdefault(prefix or "non_field_errors", []).append(str(detail))
+    return errors
+
+
+def _django_validation(exc: DjangoValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {("non_field_errors" if k == "__all__" else k): list(v) for k, v in exc.message_dict.items()}
+    return {"non_field_errors": list(exc.messages)}
+
+
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, (TransitionNotAllowed, ConcurrentChange)):
+        text = " ".join(exc.messages) if isinstance(exc, DjangoValidationError) else str(exc)
+        return Conflict(text)
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(_django_validation(exc))
+    if isinstance(exc, InvalidCursor):
+        return exceptions.ValidationError({"cursor": [str(exc)]})
+    if isinstance(exc, PermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(str(exc) or None)
+    return exc
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    exc = _translate(exc)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # not an API error: Django's handler (and logging) takes it
+    detail = response.data
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _field_errors(detail)
+        first = next(iter(errors.items()), ("", [""]))
+        summary = f"{first[0]}: {first[1][0]}" if first[0] != "non_field_errors" else first[1][0]
+        response.data = {"detail": summary or "Invalid input.", "errors": errors}
+    else:
+        text = detail.get("detail", "") if isinstance(detail, dict) else str(detail)
+        response.data = {"detail": str(text), "errors": {}}
+    return response

@@ -1,0 +1,62 @@
+"""Cursor pages for API lists, on the same keyset pages as the web queue.
+
+``?cursor=`` takes the ``next``/``previous`` link's cursor; ``?page_size=`` up to 100.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from ..selectors import KeysetPage, keyset_page
+
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+
+
+def page_size(request: Request) -> int:
+    raw = request.query_params.get("page_size", "")
+    if not raw:
+        return DEFAULT_PAGE_SIZE
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise ValidationError({"page_size": [f"A whole number from 1 to {MAX_PAGE_SIZE}."]})
+    return int(raw)
+
+
+def keyset_response_data(request: Request, page: KeysetPage, results: list[Any]) -> dict[str, Any]:
+    url = request.build_absolute_uri()
+    return {
+        "count": page.total,
+        "count_is_capped": page.total_capped,
+        "next": replace_query_param(url, "cursor", page.next_cursor) if page.next_cursor else None,
+        "previous": replace_query_param(url, "cursor", page.previous_cursor) if page.previous_cursor else None,
+        "results": results,
+    }
+
+
+def paginate(request: Request, qs: QuerySet, *, sort: str) -> KeysetPage:
+    return keyset_page(qs, sort=sort, cursor=request.query_params.get("cursor", ""), size=page_size(request))
+
+
+def first_page_url(request: Request) -> str:
+    return remove_query_param(request.build_absolute_uri(), "cursor")
+
+
+def paginated_serializer(name: str, item: serializers.Serializer) -> serializers.Serializer:
+    """The OpenAPI shape of a cursor page of ``item`` (only for the schema)."""
+    return inline_serializer(
+        name,
+        {
+            "count": serializers.IntegerField(help_text="Matching rows, counted up to 10,000."),
+            "count_is_capped": serializers.BooleanField(help_text="True when there are more than 10,000."),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item,
+        },
+    )

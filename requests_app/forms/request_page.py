@@ -1,0 +1,101 @@
+"""The forms of a request's page: reply, assign, status, resolve, promise, priority, transfer, watchers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from departments.models import Priority, Service
+
+from ..models import Status
+from .filing import MultipleFileField
+
+User = get_user_model()
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label="Message",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=20_000,
+        help_text="Markdown is supported.",
+    )
+    attachments = MultipleFileField(label="Attach files")
+    internal = forms.BooleanField(
+        required=False, label="Internal note (only agents and leads of the department see it)"
+    )
+
+    def __init__(self, *args: Any, allow_internal: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not allow_internal:
+            del self.fields["internal"]
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
+
+    def __init__(self, *args: Any, members: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = members
+        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices, label="New status")
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Resolution note",
+        help_text="Needed when resolving: the requester reads it.",
+    )
+
+
+class ResolveForm(forms.Form):
+    resolution_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=20_000, help_text="The requester reads this."
+    )
+
+
+class PromiseForm(forms.Form):
+    due_at = forms.DateTimeField(
+        label="I will update the requester by",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text="The requester sees this promise; a public reply before then keeps it.",
+    )
+
+
+class PriorityForm(forms.Form):
+    priority = forms.ChoiceField(choices=Priority.choices)
+
+
+class TransferForm(forms.Form):
+    to_service = forms.ModelChoiceField(
+        queryset=Service.objects.none(), label="Move to", empty_label="Choose a service…"
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        help_text="The receiving department reads this; their SLA applies from now.",
+    )
+
+    def __init__(self, *args: Any, current: Service, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["to_service"]
+        field.queryset = Service.objects.active().exclude(pk=current.pk).select_related("department")
+        field.label_from_instance = lambda s: f"{s.department.name}: {s.name}"
+
+
+class WatcherForm(forms.Form):
+    person = forms.CharField(max_length=254, label="Colleague", help_text="Their user name or email address.")
+
+    def clean_person(self) -> Any:
+        text = self.cleaned_data["person"].strip()
+        matches = list(User.objects.filter(is_active=True).filter(username__iexact=text)[:2])
+        if not matches and "@" in text:
+            matches = list(User.objects.filter(is_active=True, email__iexact=text)[:2])
+        if len(matches) != 1:
+            raise forms.ValidationError(f"Nobody active is called “{text}”; check the user name or email address.")
+        return matches[0]

@@ -1,0 +1,52 @@
+"""Reads for the catalog and the service pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q
+
+from departments.models import Department, Service
+
+User = get_user_model()
+
+
+def catalog_departments(*, search: str = "") -> list[Department]:
+    """Active departments with their active services (matching ``search`` in name or description).
+
+    Departments without a matching service are left out while searching.
+    Two queries whatever the catalog size.
+    """
+    services = Service.objects.active().select_related("sla_policy").prefetch_related("sla_policy__targets")
+    if search:
+        services = services.filter(Q(name__icontains=search) | Q(description__icontains=search))
+    departments = (
+        Department.objects.filter(is_active=True)
+        .select_related("default_sla_policy")
+        .prefetch_related(
+            "default_sla_policy__targets",
+            Prefetch("services", queryset=services.order_by("name"), to_attr="catalog_services"),
+        )
+    )
+    result = list(departments)
+    if search:
+        result = [d for d in result if d.catalog_services]
+    return result
+
+
+def service_for_filing(pk: int) -> Service:
+    """The service with what its page shows: fields, department, SLA targets."""
+    return (
+        Service.objects.active()
+        .select_related("department", "sla_policy", "department__default_sla_policy")
+        .prefetch_related("fields", "sla_policy__targets", "department__default_sla_policy__targets")
+        .get(pk=pk)
+    )
+
+
+def sla_targets_by_priority(service: Service) -> dict[str, Any]:
+    policy = service.effective_sla_policy
+    if policy is None:
+        return {}
+    return {t.priority: t for t in policy.targets.all()}

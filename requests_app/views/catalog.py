@@ -1,0 +1,67 @@
+"""The catalog and a service's page with its request form."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from departments.models import Service
+
+from .. import selectors, services
+from ..forms import CatalogSearchForm, ServiceRequestForm
+
+
+def catalog(request: HttpRequest) -> HttpResponse:
+    form = CatalogSearchForm(request.GET or None)
+    search = form.cleaned_data["q"].strip() if form.is_valid() else ""
+    departments = selectors.catalog_departments(search=search)
+    return render(
+        request,
+        "requests_app/catalog.html",
+        {"form": form, "departments": departments, "search": search, "nav": "catalog"},
+    )
+
+
+def _get_service(pk: int) -> Service:
+    try:
+        return selectors.service_for_filing(pk)
+    except Service.DoesNotExist:
+        raise Http404("No such service in the catalog.") from None
+
+
+def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The service's promise and, below it, the form to file a request."""
+    service = _get_service(pk)
+    status = 200
+    if request.method == "POST":
+        form = ServiceRequestForm(request.POST, request.FILES, service=service)
+        if form.is_valid():
+            try:
+                service_request = services.request_file(
+                    service=service,
+                    requester=request.user,
+                    title=form.cleaned_data["title"],
+                    values=form.cleaned_values(),
+                    files=form.cleaned_files(),
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Request {service_request.reference} was filed. We will keep you posted.")
+                return redirect(service_request)
+        status = 400
+        if request.FILES:
+            messages.warning(request, "For your safety, browsers do not keep chosen files: please select them again.")
+    else:
+        form = ServiceRequestForm(service=service)
+    context = {
+        "service": service,
+        "form": form,
+        "targets": selectors.sla_targets_by_priority(service),
+        "max_upload": settings.ATTACHMENT_MAX_BYTES,
+        "nav": "catalog",
+    }
+    return render(request, "requests_app/service_detail.html", context, status=status)

@@ -1,0 +1,187 @@
+"""The department queue: filters, sorts, keyset pages, saved views with live counts, bulk changes,
+and the agent's availability for round robin."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from departments.models import Department, Membership
+from departments.permissions import is_lead, user_memberships
+
+from .. import selectors, services
+from ..forms import BulkForm, QueueFilterForm, SavedViewForm
+from ..models import SavedView, ServiceRequest
+from ..permissions import get_queue_department_for_user, visible_requests_q
+from ..selectors.queue import DEFAULT_VIEWS, QueueFilters
+
+# Query-string keys that are filters (what a saved view stores); paging is not.
+NOT_FILTERS = {"cursor", "page"}
+
+
+def _filter_query(data: QueryDict) -> str:
+    """The filters of a query string, without paging and empty values, in a stable order."""
+    pairs = sorted((k, v) for k in data for v in data.getlist(k) if k not in NOT_FILTERS and v != "")
+    return urlencode(pairs)
+
+
+class QueueContext:
+    """What every queue page needs to validate filters: the department's services, members, departments."""
+
+    def __init__(self, department: Department) -> None:
+        self.department = department
+        self.services = list(department.services.order_by("name"))
+        self.members = list(selectors.department_members(department))
+        self.departments = list(Department.objects.filter(is_active=True).order_by("name"))
+
+    def form(self, data: QueryDict | None) -> QueueFilterForm:
+        return QueueFilterForm(data, services=self.services, members=self.members, departments=self.departments)
+
+    def filters(self, query: str) -> QueueFilters | None:
+        """A saved view's filters, or None when they no longer validate (a deleted service, say)."""
+        form = self.form(QueryDict(query))
+        return form.filters() if form.is_valid() else None
+
+
+def _sidebar(request: HttpRequest, ctx: QueueContext) -> list[selectors.QueueView]:
+    views: list[tuple[str, str, SavedView | None, QueueFilters | None]] = [
+        (name, query, None, ctx.filters(query)) for name, query in DEFAULT_VIEWS
+    ]
+    for saved in selectors.saved_views(ctx.department, request.user):
+        views.append((saved.name, saved.query, saved, ctx.filters(saved.query)))
+    return selectors.views_with_counts(views, department=ctx.department, user=request.user)
+
+
+def queue(request: HttpRequest, slug: str) -> HttpResponse:
+    department = get_queue_department_for_user(request.user, slug)
+    ctx = QueueContext(department)
+    form = ctx.form(request.GET or None)
+    filters = form.filters() if form.is_bound else QueueFilters()
+    qs = selectors.queue_requests(department_ids=[department.pk], filters=filters, user=request.user)
+    try:
+        page = selectors.keyset_page(
+            qs, sort=filters.sort, cursor=request.GET.get("cursor", ""), size=settings.QUEUE_PAGE_SIZE
+        )
+    except selectors.InvalidCursor as exc:
+        messages.warning(request, f"{exc} Showing the first page.")
+        page = selectors.keyset_page(qs, sort=filters.sort, size=settings.QUEUE_PAGE_SIZE)
+    current = _filter_query(request.GET)
+    membership = next((m for m in user_memberships(request.user) if m.department_id == department.pk), None)
+    lead = is_lead(request.user, department.pk)
+    context = {
+        "department": department,
+        "form": form,
+        "page": page,
+        "rows": page.rows,
+        "sla": selectors.sla_views(page.rows),
+        "filter_query": current,
+        "views": _sidebar(request, ctx),
+        "is_lead": lead,
+        "members": ctx.members,
+        "membership": membership,
+        "bulk_form": BulkForm(members=ctx.members),
+        "save_form": SavedViewForm(),
+        "next_url": request.get_full_path(),
+        "nav": "queue",
+    }
+    # Bad filters are reported at their fields and left out; the page itself still answers (200).
+    return render(request, "requests_app/queue.html", context)
+
+
+def _queue_url(department: Department, query: str = "") -> str:
+    url = reverse("requests_app:queue", kwargs={"slug": department.slug})
+    return f"{url}?{query}" if query else url
+
+
+@require_POST
+def queue_bulk(request: HttpRequest, slug: str) -> HttpResponse:
+    """One change for the selected rows; each row through its own service call, refusals reported."""
+    department = get_queue_department_for_user(request.user, slug)
+    members = list(selectors.department_members(department))
+    form = BulkForm(request.POST, members=members)
+    back = request.POST.get("back", "")
+    back_url = _queue_url(department, back)
+    if not form.is_valid():
+        for error in [*form.non_field_errors(), *[e for f in form.errors if f != "__all__" for e in form.errors[f]]]:
+            messages.error(request, error)
+        return redirect(back_url)
+    references = form.cleaned_data["references"]
+    # Only requests this person may see, in this department: a stranger's reference is "not found".
+    found = {
+        sr.reference: sr
+        for sr in ServiceRequest.objects.filter(visible_requests_q(request.user))
+        .filter(department=department, reference__in=references)
+        .select_related("service", "department", "assignee")
+    }
+    result = services.requests_bulk_change(
+        requests=[found[r] for r in references if r in found],
+        action=form.cleaned_data["action"],
+        value=form.cleaned_data["value"],
+        by=request.user,
+        note=form.cleaned_data.get("note") or "",
+    )
+    result.refused.extend((r, "Not found in this queue.") for r in references if r not in found)
+    if result.changed:
+        messages.success(request, f"Changed {len(result.changed)}: {', '.join(result.changed)}.")
+    if result.unchanged:
+        messages.info(request, f"Already so, left as they were: {', '.join(result.unchanged)}.")
+    for reference, reason in result.refused:
+        messages.error(request, f"{reference} was not changed: {reason}")
+    return redirect(back_url)
+
+
+@require_POST
+def saved_view_create(request: HttpRequest, slug: str) -> HttpResponse:
+    department = get_queue_department_for_user(request.user, slug)
+    form = SavedViewForm(request.POST)
+    query = _filter_query(QueryDict(request.POST.get("query", "")))
+    if not form.is_valid():
+        messages.error(request, "Give the view a name (at most 80 characters).")
+        return redirect(_queue_url(department, query))
+    try:
+        view = services.saved_view_create(
+            department=department,
+            owner=request.user,
+            name=form.cleaned_data["name"],
+            query=query,
+            shared=form.cleaned_data["shared"],
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect(_queue_url(department, query))
+    messages.success(request, f"Saved “{view.name}”; it is in the sidebar with its live count.")
+    return redirect(_queue_url(department, query))
+
+
+@require_POST
+def saved_view_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    department = get_queue_department_for_user(request.user, slug)
+    view = next((v for v in selectors.saved_views(department, request.user) if v.pk == pk), None)
+    if view is None:
+        raise Http404("No such view.")
+    services.saved_view_delete(view=view, by=request.user)
+    messages.success(request, f"Deleted the view “{view.name}”.")
+    return redirect(_queue_url(department))
+
+
+@require_POST
+def availability(request: HttpRequest, slug: str) -> HttpResponse:
+    """Mark oneself available (or away) for round-robin assignment in this department."""
+    department = get_queue_department_for_user(request.user, slug)
+    membership = Membership.objects.get(user=request.user, department=department)
+    available = request.POST.get("available") == "1"
+    services.membership_set_available(membership=membership, available=available, by=request.user)
+    messages.success(
+        request,
+        "You are available: round robin assigns you new requests."
+        if available
+        else "You are away: round robin skips you until you come back.",
+    )
+    return redirect(_queue_url(department))
