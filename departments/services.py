@@ -62,4 +62,16 @@ def calendar_import_holidays(
             if day not in existing
         ]
         Holiday.objects.bulk_create(new, ignore_conflicts=True)
+        calendar_compile(calendar=calendar)
     return len(new), len(found) - len(new)
+
+
+def calendar_compile(*, calendar: BusinessCalendar) -> BusinessCalendar:
+    """Store the calendar's working week and holidays in ``compiled`` (see the model).
+
+    Call after any change to its intervals or holidays, in the same transaction.
+    """
+    calendar = BusinessCalendar.objects.prefetch_related("intervals", "holidays").get(pk=calendar.pk)
+    calendar.compiled = calendar.compile()
+    BusinessCalendar.objects.filter(pk=calendar.pk).update(compiled=calendar.compiled)
+    return calendar

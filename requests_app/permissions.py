@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from departments.models import Department
-from departments.permissions import is_lead, is_member, member_department_ids
+from departments.permissions import is_lead, is_member, member_department_ids, user_memberships
 
 from .models import Attachment, ServiceRequest, Watcher
 
@@ -56,11 +56,11 @@ def is_requester(user: AbstractBaseUser, service_request: ServiceRequest) -> boo
 
 
 def get_queue_department_for_user(user: AbstractBaseUser, slug: str) -> Department:
-    """The department whose queue the user works, else 404."""
-    try:
-        return Department.objects.get(slug=slug, is_active=True, pk__in=member_department_ids(user))
-    except Department.DoesNotExist:
-        raise Http404("No such queue.") from None
+    """The department whose queue the user works, else 404; from the memberships already loaded."""
+    for membership in user_memberships(user):
+        if membership.department.slug == slug and membership.department.is_active:
+            return membership.department
+    raise Http404("No such queue.")
 
 
 def get_attachment_for_user(user: AbstractBaseUser, pk: int) -> Attachment:

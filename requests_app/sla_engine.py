@@ -29,8 +29,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Prefetch
-
 from departments.models import (
     BusinessCalendar,
     Department,
@@ -45,6 +43,15 @@ from . import sla
 from .models import Clock, FollowUpPromise, NotificationKind, ServiceRequest, Status
 
 logger = logging.getLogger(__name__)
+
+# What SLAConfig needs joined to a service: read services with these and no further query is needed.
+SERVICE_JOINS = ("department", "sla_policy", "calendar", "department__default_sla_policy", "department__calendar")
+
+
+def service_joins(prefix: str = "") -> list[str]:
+    """``SERVICE_JOINS`` from a related model: ``service_joins("service__")`` for requests."""
+    return [prefix + join for join in SERVICE_JOINS]
+
 
 BUSINESS_DAY = timedelta(hours=8)
 CLOCKS = (Clock.FIRST_RESPONSE, Clock.RESOLUTION)
@@ -71,39 +78,38 @@ class Due:
 
 
 class SLAConfig:
-    """Calendars, policies and reminder rules for a set of services, loaded in a constant number of queries.
+    """Calendars, policies and reminder rules for a set of services, in as few queries as possible.
 
-    The sweep builds one per batch; a single filing builds one for its service.
+    One query reads the services with their departments, policies and calendars (each calendar's
+    week and holidays come compiled in its row); targets and reminder rules are read on first use
+    (one query each), so a page that only shows clocks never reads them. Pass ``services`` already
+    loaded that way (``SERVICE_JOINS``) to skip even the first query. The sweep builds one per
+    batch; a single filing builds one for its service.
     """
 
-    def __init__(self, service_ids: Iterable[int]) -> None:
-        calendars = BusinessCalendar.objects.prefetch_related("intervals", "holidays")
-        services = Service.objects.filter(pk__in=set(service_ids)).select_related("department")
+    def __init__(self, service_ids: Iterable[int] = (), *, services: Iterable[Service] | None = None) -> None:
+        if services is None:
+            services = Service.objects.filter(pk__in=set(service_ids)).select_related(*SERVICE_JOINS)
         self.services: dict[int, Service] = {s.pk: s for s in services}
-        department_ids = {s.department_id for s in self.services.values()}
-        calendar_ids = {s.calendar_id for s in self.services.values()} | {
-            s.department.calendar_id for s in self.services.values()
-        }
-        policy_ids = {s.sla_policy_id for s in self.services.values()} | {
-            s.department.default_sla_policy_id for s in self.services.values()
-        }
         self.calendars: dict[int, sla.Calendar] = {}
-        for calendar in calendars.filter(pk__in=calendar_ids - {None}):
-            try:
-                self.calendars[calendar.pk] = calendar.to_sla_calendar()
-            except sla.CalendarError:
-                # Admin refuses such calendars; one written around it must not stop people filing.
-                logger.exception("Calendar %s is unusable; using the default calendar instead", calendar.pk)
-        self.policies: dict[int, SLAPolicy] = {
-            p.pk: p
-            for p in SLAPolicy.objects.filter(pk__in=policy_ids - {None}).prefetch_related(
-                Prefetch("targets", queryset=SLATarget.objects.all())
-            )
-        }
-        self.rules: dict[int, ReminderRule] = {
-            r.department_id: r for r in ReminderRule.objects.filter(department_id__in=department_ids)
-        }
+        self.policies: dict[int, SLAPolicy] = {}
+        for service in self.services.values():
+            for calendar in (service.calendar, service.department.calendar):
+                if calendar is not None and calendar.pk not in self.calendars:
+                    self._add_calendar(calendar)
+            for policy in (service.sla_policy, service.department.default_sla_policy):
+                if policy is not None:
+                    self.policies.setdefault(policy.pk, policy)
+        self._targets: dict[int, list[SLATarget]] | None = None
+        self._rules: dict[int, ReminderRule] | None = None
         self._default_calendar: sla.Calendar | None = None
+
+    def _add_calendar(self, calendar: BusinessCalendar) -> None:
+        try:
+            self.calendars[calendar.pk] = calendar.to_sla_calendar()
+        except sla.CalendarError:
+            # Admin refuses such calendars; one written around it must not stop people filing.
+            logger.exception("Calendar %s is unusable; using the default calendar instead", calendar.pk)
 
     def _service(self, service_id: int) -> Service:
         return self.services[service_id]
@@ -125,14 +131,21 @@ class SLAConfig:
         policy = self.policy(service_id)
         if policy is None:
             return None
-        return next((t for t in policy.targets.all() if t.priority == priority), None)
+        if self._targets is None:
+            self._targets = {pk: [] for pk in self.policies}
+            for target in SLATarget.objects.filter(policy_id__in=self.policies):
+                self._targets[target.policy_id].append(target)
+        return next((t for t in self._targets[policy.pk] if t.priority == priority), None)
 
     def rule(self, department: Department | int) -> ReminderRule:
         department_id = department if isinstance(department, int) else department.pk
-        rule = self.rules.get(department_id)
+        if self._rules is None:
+            department_ids = {s.department_id for s in self.services.values()} | {department_id}
+            self._rules = {r.department_id: r for r in ReminderRule.objects.filter(department_id__in=department_ids)}
+        rule = self._rules.get(department_id)
         if rule is None:
             rule = ReminderRule(department_id=department_id)
-            self.rules[department_id] = rule
+            self._rules[department_id] = rule
         return rule
 
     def round_the_clock(self, service_id: int) -> bool:

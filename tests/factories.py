@@ -23,6 +23,7 @@ from departments.models import (
     WorkingInterval,
 )
 from departments.permissions import forget_memberships
+from departments.services import calendar_compile
 from requests_app import services
 from requests_app.models import ServiceRequest
 
@@ -106,4 +107,4 @@ def make_calendar(
         WorkingInterval(calendar=calendar, weekday=day, start=time(hours[0]), end=time(hours[1] % 24))
         for day in weekdays
     )
-    return calendar
+    return calendar_compile(calendar=calendar)

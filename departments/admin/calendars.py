@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import itertools
 from collections.abc import Iterable
 
@@ -88,6 +90,11 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BusinessCalendar]:
         return super().get_queryset(request).prefetch_related("intervals").annotate(holiday_total=Count("holidays"))
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """After the inlines are saved, store the compiled week and holidays the engine reads."""
+        super().save_related(request, form, formsets, change)
+        services.calendar_compile(calendar=form.instance)
 
     @admin.display(description="Working week")
     def working_week(self, calendar: BusinessCalendar) -> str:

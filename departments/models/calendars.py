@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
@@ -33,6 +33,10 @@ class BusinessCalendar(models.Model):
 
     name = models.CharField(max_length=120, unique=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    # The working week and holidays in one column, rewritten whenever they change (admin saves and the
+    # holiday import call ``departments.services.calendar_compile``): pages and sweeps read a calendar
+    # with the row that references it instead of two more queries. NULL: read the rows.
+    compiled = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -41,11 +45,23 @@ class BusinessCalendar(models.Model):
         return f"{self.name} ({self.time_zone})"
 
     def to_sla_calendar(self) -> sla.Calendar:
-        """The pure arithmetic calendar; reads ``intervals`` and ``holidays`` through any prefetch."""
+        """The pure arithmetic calendar: from ``compiled`` when it is there (no query), else from the
+        intervals and holidays (through any prefetch)."""
+        if self.compiled:
+            weekly = {int(day): [tuple(i) for i in spans] for day, spans in self.compiled["weekly"].items()}
+            days = [date.fromisoformat(d) for d in self.compiled["holidays"]]
+            return sla.Calendar.build(ZoneInfo(self.time_zone), weekly, days)
         weekly: dict[int, list[sla.Interval]] = {day: [] for day in range(7)}
         for interval in self.intervals.all():
             weekly[interval.weekday].append(interval.minutes)
         return sla.Calendar.build(ZoneInfo(self.time_zone), weekly, [h.date for h in self.holidays.all()])
+
+    def compile(self) -> dict[str, object]:
+        """The working week and holidays as one JSON value (what ``calendar_compile`` stores)."""
+        weekly: dict[str, list[list[int]]] = {str(day): [] for day in range(7)}
+        for interval in self.intervals.all():
+            weekly[str(interval.weekday)].append(list(interval.minutes))
+        return {"weekly": weekly, "holidays": sorted(h.date.isoformat() for h in self.holidays.all())}
 
 
 def default_sla_calendar() -> sla.Calendar:

@@ -9,6 +9,8 @@ from django.db.models import Prefetch, Q
 
 from departments.models import Department, Service
 
+from .. import sla_engine
+
 User = get_user_model()
 
 
@@ -39,7 +41,7 @@ def service_for_filing(pk: int) -> Service:
     """The service with what its page shows: fields, department, SLA targets."""
     return (
         Service.objects.active()
-        .select_related("department", "sla_policy", "department__default_sla_policy")
+        .select_related(*sla_engine.SERVICE_JOINS)
         .prefetch_related("fields", "sla_policy__targets", "department__default_sla_policy__targets")
         .get(pk=pk)
     )

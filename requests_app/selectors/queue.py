@@ -344,6 +344,7 @@ def views_with_counts(
     department: Department,
     user: AbstractBaseUser,
     now: datetime | None = None,
+    cap: int = VIEW_COUNT_CAP,
 ) -> list[QueueView]:
     """Each view with its live count, all counted in one SQL statement of capped scalar subqueries.
 
@@ -356,7 +357,7 @@ def views_with_counts(
         if filters is None:
             continue
         qs = queue_requests(department_ids=[department.pk], filters=filters, user=user, now=now)
-        sql, sub_params = qs.order_by().values("pk")[: VIEW_COUNT_CAP + 1].query.sql_with_params()
+        sql, sub_params = qs.order_by().values("pk")[: cap + 1].query.sql_with_params()
         parts.append(f"(SELECT count(*) FROM ({sql}) AS view_{len(parts)})")  # noqa: S608 - compiled by the ORM
         params.extend(sub_params)
     counts: list[int] = []

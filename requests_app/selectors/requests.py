@@ -8,12 +8,15 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import DurationField, ExpressionWrapper, Q, QuerySet, Sum, Value
+from django.db.models import DurationField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
+from departments.models import Service
+
 from .. import sla_engine
-from ..models import Comment, FollowUpPromise, Handoff, RequestEvent, ServiceRequest, Status, Watcher
+from ..models import Attachment, Comment, FollowUpPromise, Handoff, RequestEvent, ServiceRequest, Status, Watcher
+from ..permissions import get_request_for_user
 
 User = get_user_model()
 
@@ -35,11 +38,24 @@ def my_requests(user: AbstractBaseUser) -> QuerySet[ServiceRequest]:
     )
 
 
-def conversation(service_request: ServiceRequest, *, include_internal: bool) -> list[Comment]:
-    comments = service_request.comments.select_related("author").prefetch_related("attachments")
+def conversation(
+    service_request: ServiceRequest, *, include_internal: bool, attachments: list[Attachment] | None = None
+) -> list[Comment]:
+    """The comments, each with ``files``: its attachments, taken from ``attachments`` (the request's,
+    already loaded for the page) or read in one more query."""
+    comments = service_request.comments.select_related("author")
     if not include_internal:
         comments = comments.filter(internal=False)
-    return list(comments)
+    result = list(comments)
+    if attachments is None:
+        attachments = list(Attachment.objects.filter(request=service_request, comment__isnull=False))
+    by_comment: dict[int, list[Attachment]] = {}
+    for attachment in attachments:
+        if attachment.comment_id is not None:
+            by_comment.setdefault(attachment.comment_id, []).append(attachment)
+    for comment in result:
+        comment.files = by_comment.get(comment.pk, [])
+    return result
 
 
 def history(service_request: ServiceRequest, *, include_internal: bool) -> list[RequestEvent]:
@@ -82,16 +98,22 @@ def _clock_view(state: dict[str, Any]) -> ClockView:
     )
 
 
-def sla_views(requests: list[ServiceRequest], now: datetime | None = None) -> dict[int, dict[str, ClockView]]:
+def sla_views(
+    requests: list[ServiceRequest], now: datetime | None = None, *, services: list[Service] | None = None
+) -> dict[int, dict[str, ClockView]]:
     """Per request: its first-response and resolution clocks, and the one the queue badge shows.
 
     Loads calendars and policies once for all the requests' services (a
-    constant number of queries however many rows).
+    constant number of queries however many rows); none at all when the caller passes the
+    requests' ``services`` read with ``sla_engine.SERVICE_JOINS``.
     """
     now = now or timezone.now()
     if not requests:
         return {}
-    config = sla_engine.SLAConfig({sr.service_id for sr in requests})
+    if services is None:
+        config = sla_engine.SLAConfig({sr.service_id for sr in requests})
+    else:
+        config = sla_engine.SLAConfig(services=services)
     views: dict[int, dict[str, ClockView]] = {}
     for sr in requests:
         calendar = config.calendar(sr.service_id)
@@ -122,13 +144,52 @@ def _badge(sr: ServiceRequest, clocks: dict[str, ClockView]) -> ClockView:
     return ClockView("none", "")
 
 
-def open_promise(sr: ServiceRequest) -> FollowUpPromise | None:
-    return (
-        sr.promises.filter(kept_at=None, missed_at=None, withdrawn_at=None)
-        .select_related("agent")
-        .order_by("-created_at")
-        .first()
+@dataclass(frozen=True)
+class PromiseView:
+    """The open promised update as pages show it."""
+
+    due_at: datetime
+    agent_name: str
+
+
+def _open_promises() -> QuerySet[FollowUpPromise]:
+    return FollowUpPromise.objects.filter(
+        request=OuterRef("pk"), kept_at=None, missed_at=None, withdrawn_at=None
+    ).order_by("-created_at")
+
+
+def with_open_promise(qs: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
+    """Annotate the open promise (its time and who made it) into the request's own query."""
+    promises = _open_promises()
+    return qs.annotate(
+        promise_due_at=Subquery(promises.values("due_at")[:1]),
+        promise_agent_first=Subquery(promises.values("agent__first_name")[:1]),
+        promise_agent_last=Subquery(promises.values("agent__last_name")[:1]),
+        promise_agent_username=Subquery(promises.values("agent__username")[:1]),
     )
+
+
+def open_promise(sr: ServiceRequest) -> PromiseView | None:
+    """From ``with_open_promise``'s annotations when present, else one query."""
+    if hasattr(sr, "promise_due_at"):
+        if sr.promise_due_at is None:
+            return None
+        name = f"{sr.promise_agent_first or ''} {sr.promise_agent_last or ''}".strip()
+        return PromiseView(sr.promise_due_at, name or sr.promise_agent_username or "")
+    promise = sr.promises.filter(kept_at=None, missed_at=None, withdrawn_at=None).select_related("agent")
+    found = promise.order_by("-created_at").first()
+    if found is None:
+        return None
+    return PromiseView(found.due_at, found.agent.get_full_name() or found.agent.get_username())
+
+
+def request_for_page(user: AbstractBaseUser, reference: str) -> ServiceRequest:
+    """The request a page (or the API) shows, if ``user`` may see it (else 404), in one query with what
+    its clocks need joined, its open promise annotated, and its form fields and attachments prefetched."""
+    qs = ServiceRequest.objects.select_related(
+        "department", "requester", "assignee", *sla_engine.service_joins("service__")
+    ).prefetch_related("service__fields", "attachments")
+    return get_request_for_user(user, reference, with_open_promise(qs))
 
 
 def watchers(sr: ServiceRequest) -> list[Watcher]:

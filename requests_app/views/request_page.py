@@ -37,7 +37,6 @@ from ..permissions import (
     can_assign_others,
     can_work_on,
     get_attachment_for_user,
-    get_request_for_user,
     is_requester,
 )
 
@@ -62,7 +61,8 @@ def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> d
     lead = can_assign_others(request.user, sr)
     requester = is_requester(request.user, sr)
     definitions = list(sr.service.fields.all())
-    request_files = [a for a in sr.attachments.all() if a.comment_id is None]
+    attachments = list(sr.attachments.all())
+    request_files = [a for a in attachments if a.comment_id is None]
     context: dict[str, Any] = {
         "sr": sr,
         "is_staff": staff,
@@ -70,14 +70,14 @@ def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> d
         "is_requester": requester,
         "field_rows": [(d, sr.values.get(d.name)) for d in definitions],
         "request_files": request_files,
-        "comments": selectors.conversation(sr, include_internal=staff),
+        "comments": selectors.conversation(sr, include_internal=staff, attachments=attachments),
         "events": selectors.history(sr, include_internal=staff),
         "reply_form": forms.get("reply_form") or ReplyForm(allow_internal=staff),
         "can_cancel": requester and sr.status in ACTIVE_STATUSES,
         # Watchers follow; only the requester and the department talk.
         "can_reply": (requester or staff) and sr.status not in (Status.CLOSED, Status.CANCELLED),
         "max_upload": settings.ATTACHMENT_MAX_BYTES,
-        "clocks": selectors.sla_views([sr])[sr.pk],
+        "clocks": selectors.sla_views([sr], services=[sr.service])[sr.pk],
         "promise": selectors.open_promise(sr),
         "watchers": selectors.watchers(sr),
         "can_add_watchers": (requester or staff) and sr.status not in (Status.CLOSED, Status.CANCELLED),
@@ -96,7 +96,6 @@ def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> d
                 "can_claim": sr.assignee_id != request.user.pk and sr.status not in (Status.CLOSED, Status.CANCELLED),
                 "promise_form": forms.get("promise_form") or PromiseForm(),
                 "can_promise": sr.status in ACTIVE_STATUSES,
-                "transfer_form": forms.get("transfer_form") or TransferForm(current=sr.service),
                 "can_transfer": sr.status in ACTIVE_STATUSES,
                 "handoffs": selectors.handoff_ledger(sr),
                 "canned": selectors.canned_responses(sr.department),
@@ -111,13 +110,7 @@ def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> d
 
 
 def _load(request: HttpRequest, reference: str) -> ServiceRequest:
-    return get_request_for_user(
-        request.user,
-        reference,
-        ServiceRequest.objects.select_related("service", "department", "requester", "assignee").prefetch_related(
-            "service__fields", "attachments"
-        ),
-    )
+    return selectors.request_for_page(request.user, reference)
 
 
 def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
@@ -143,7 +136,7 @@ def _queue_row(request: HttpRequest, sr: ServiceRequest, *, error: str = "", sta
     sr = _load(request, sr.reference)
     context = {
         "sr": sr,
-        "sla": selectors.sla_views([sr]),
+        "sla": selectors.sla_views([sr], services=[sr.service]),
         "is_lead": can_assign_others(request.user, sr),
         "members": list(selectors.department_members(sr.department)) if can_assign_others(request.user, sr) else [],
         "row_error": error,
@@ -268,12 +261,6 @@ def _promise(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> 
     return f"Promised an update by {timezone.localtime(data['due_at']):%a %d %b %H:%M}. The requester sees it."
 
 
-def _transfer(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
-    target = data["to_service"]
-    services.request_transfer(service_request=sr, to_service=target, by=request.user, reason=data["reason"])
-    return f"Moved to {target.department.name}: {target.name}. {sr.reference} is now in their queue."
-
-
 def _add_watcher(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
     person = data["person"]
     services.watcher_add(service_request=sr, user=person, by=request.user)
@@ -325,14 +312,6 @@ request_promise = _action_view(
     )
 )
 request_cancel = _action_view(RequestAction(allowed=is_requester, perform=_cancel))
-request_transfer = _action_view(
-    RequestAction(
-        allowed=can_work_on,
-        perform=_transfer,
-        form=lambda r, sr: TransferForm(r.POST, current=sr.service),
-        form_name="transfer_form",
-    )
-)
 request_watcher_add = _action_view(
     RequestAction(
         allowed=lambda user, sr: is_requester(user, sr) or can_work_on(user, sr),
@@ -341,6 +320,45 @@ request_watcher_add = _action_view(
         form_name="watcher_form",
     )
 )
+
+
+def request_transfer(request: HttpRequest, reference: str) -> HttpResponse:
+    """Move the request to another service (usually another department's), with a reason.
+
+    Afterwards the agent may no longer see it (it left their department), so they go back to their queue.
+    """
+    sr = _load(request, reference)
+    if not can_work_on(request.user, sr):
+        raise PermissionDenied
+    status = 200
+    if request.method == "POST":
+        form = TransferForm(request.POST, current=sr.service)
+        if form.is_valid():
+            target = form.cleaned_data["to_service"]
+            came_from = sr.department
+            try:
+                services.request_transfer(
+                    service_request=sr, to_service=target, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except (services.TransitionNotAllowed, services.ConcurrentChange) as exc:
+                form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+                status = 409
+            except ValidationError as exc:
+                for field, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
+                    form.add_error(field if field in form.fields else None, errors)
+                status = 400
+            else:
+                messages.success(
+                    request, f"{sr.reference} moved to {target.department.name}: {target.name}. They have been told."
+                )
+                if can_work_on(request.user, sr):
+                    return redirect(sr)
+                return redirect("requests_app:queue", slug=came_from.slug)
+        else:
+            status = 400
+    else:
+        form = TransferForm(current=sr.service)
+    return render(request, "requests_app/transfer.html", {"sr": sr, "form": form}, status=status)
 
 
 @require_POST
