@@ -108,7 +108,7 @@ def request_file(
     if priority not in Priority.values:
         raise ValidationError({"priority": f"Unknown priority {priority!r}."})
     now = timezone.now()
-    config = sla_engine.SLAConfig(services=[service])
+    config = sla_engine.SLAConfig([service.pk])  # read fresh: the caller's service may predate a config change
     home_department_id = requester_department_id(requester)
     with transaction.atomic():
         Department.objects.filter(pk=service.department_id).update(last_request_number=F("last_request_number") + 1)
