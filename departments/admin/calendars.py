@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import itertools
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers

@@ -17,7 +17,7 @@ User = get_user_model()
 def catalog_departments(*, search: str = "") -> list[Department]:
     """Active departments with their active services (matching ``search`` in name or description).
 
-    Departments without a matching service are left out while searching.
+    Departments without a (matching) service are left out.
     Two queries whatever the catalog size.
     """
     services = Service.objects.active().select_related("sla_policy").prefetch_related("sla_policy__targets")
@@ -31,10 +31,8 @@ def catalog_departments(*, search: str = "") -> list[Department]:
             Prefetch("services", queryset=services.order_by("name"), to_attr="catalog_services"),
         )
     )
-    result = list(departments)
-    if search:
-        result = [d for d in result if d.catalog_services]
-    return result
+    # Departments that offer nothing (internal customers such as Sales) have no place in the catalog.
+    return [d for d in departments if d.catalog_services]
 
 
 def service_for_filing(pk: int) -> Service:

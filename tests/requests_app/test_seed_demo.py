@@ -14,8 +14,17 @@ from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
-from departments.models import Department, Membership, Role, Service, ServiceField, SLAPolicy
-from requests_app.models import Comment, EventKind, RequestEvent, ServiceRequest, Status
+from departments.models import (
+    CannedResponse,
+    Department,
+    EmploymentType,
+    Membership,
+    Role,
+    Service,
+    ServiceField,
+    SLAPolicy,
+)
+from requests_app.models import Comment, EventKind, Handoff, RequestEvent, ServiceRequest, Status, Watcher
 
 User = get_user_model()
 
@@ -40,8 +49,10 @@ def counts() -> dict[str, int]:
 
 
 def test_departments_people_and_catalog(seeded: dict[str, Any]) -> None:
-    departments = {d.reference_prefix: d for d in Department.objects.all()}
+    departments = {d.reference_prefix: d for d in Department.objects.filter(services__isnull=False).distinct()}
     assert set(departments) == {"IT", "HR", "FIN", "FAC"}
+    customers = Department.objects.filter(services__isnull=True)
+    assert set(customers.values_list("reference_prefix", flat=True)) == {"SAL", "MKT"}
     for department in departments.values():
         roles = sorted(department.memberships.values_list("role", flat=True))
         assert roles == [Role.AGENT, Role.AGENT, Role.LEAD]
@@ -113,3 +124,29 @@ def test_past_sla_events_are_history_and_nothing_is_left_to_mail(seeded: dict[st
     assert ServiceRequest.objects.filter(status="waiting", resolution_due_at__isnull=True).exists()
     sla_sweep()
     assert mail.outbox == []
+
+
+def test_people_have_home_departments_and_requests_record_them(seeded: dict[str, Any]) -> None:
+    anna = User.objects.get(username="employee")
+    assert anna.profile.department.slug == "sales"
+    assert User.objects.get(username="contractor").profile.employment == EmploymentType.CONTRACTOR
+    assert User.objects.get(username="it.agent1").profile.department.slug == "it"
+    assert not ServiceRequest.objects.filter(requester=anna).exclude(requester_department__slug="sales").exists()
+
+
+def test_triage_examples_a_watcher_a_transfer_rules_and_canned_responses(seeded: dict[str, Any]) -> None:
+    assert Watcher.objects.filter(request__requester__username="employee").count() == 1
+    moved = Handoff.objects.get(ended_at__isnull=False)
+    assert moved.department.slug == "hr"
+    assert moved.request.department.slug == "finance"
+    assert Handoff.objects.count() == ServiceRequest.objects.count() + 1
+    assert Department.objects.get(slug="it").assignment_rule == "round_robin"
+    facilities = Department.objects.get(slug="facilities")
+    assert facilities.assignment_rule == "by_service"
+    assert not facilities.services.filter(default_assignee=None).exists()
+    assert set(CannedResponse.objects.values_list("department__slug", flat=True)) == {
+        "it",
+        "hr",
+        "finance",
+        "facilities",
+    }

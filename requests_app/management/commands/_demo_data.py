@@ -363,3 +363,63 @@ STATUS_MIX = {
 }
 STATUS_FIELDS = ("updated_at", "first_responded_at", "resolved_at", "closed_at")
 EMPTY = {T.NUMBER: None, T.DATE: None, T.MULTI_CHOICE: [], T.CHECKBOX: False, T.FILE: None}
+
+# --- triage --------------------------------------------------------------------------------------
+# Departments that publish no services: internal customers only ("Finance serves Sales").
+CUSTOMER_DEPARTMENTS = (
+    ("sales", "Sales", "SAL", "Finds and keeps our customers."),
+    ("marketing", "Marketing", "MKT", "Tells the world what we do."),
+)
+# Where each demo employee works (their home department, the "requester's department" of the queue).
+HOMES = {
+    "employee": "sales",
+    "contractor": "marketing",
+    "lena.wolf": "sales",
+    "omar.haddad": "marketing",
+    "julia.costa": "finance",
+    "peter.nguyen": "sales",
+    "sara.jensen": "marketing",
+    "ben.carter": "facilities",
+    "yuki.tanaka": "sales",
+    "nina.petrovic": "hr",
+    "felix.braun": "it",
+}
+CONTRACTORS = {"contractor"}
+# How each department assigns new requests (the others assign by hand).
+ASSIGNMENT = {"it": "round_robin", "facilities": "by_service"}
+CANNED = {
+    "it": (
+        (
+            "Asset tag, please",
+            "Hi {{ requester_first_name }},\n\ncould you send me the **asset tag** of your "
+            "laptop? It is on the sticker underneath.\n\nThanks, {{ agent_first_name }}",
+        ),
+        (
+            "Restart first",
+            "Hi {{ requester_first_name }},\n\nplease restart your laptop and tell me here whether "
+            "the problem in {{ reference }} is still there.\n\n{{ agent_first_name }}",
+        ),
+    ),
+    "hr": (
+        (
+            "Certificate on its way",
+            "Hello {{ requester_first_name }},\n\nyour certificate is being prepared; you "
+            "will find it in your HR mailbox within two business days.\n\n{{ agent_name }}, HR",
+        ),
+    ),
+    "finance": (
+        (
+            "Receipts missing",
+            "Hi {{ requester_first_name }},\n\nto refund {{ reference }} we need the original "
+            "receipts as PDF. Please attach them here.\n\n{{ agent_first_name }}, Finance",
+        ),
+    ),
+    "facilities": (
+        (
+            "Technician booked",
+            "Hello {{ requester_first_name }},\n\na technician is booked for “{{ title }}”; we "
+            "will confirm the time here.\n\n{{ agent_first_name }}, Facilities",
+        ),
+    ),
+}
+TRANSFER_REASON = "This is about pay, which Finance handles; passing it on with the conversation so far."

@@ -32,8 +32,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from departments.models import (
+    CannedResponse,
     Department,
+    EmploymentType,
     Membership,
+    Profile,
     Role,
     Service,
     ServiceField,
@@ -48,16 +51,22 @@ from requests_app.sweep import sla_sweep
 from ._demo_data import (
     ADMIN,
     AGENT_FOLLOW_UPS,
+    ASSIGNMENT,
+    CANNED,
+    CONTRACTORS,
+    CUSTOMER_DEPARTMENTS,
     DEMO_PASSWORD,
     EMPLOYEES,
     EMPTY,
     FIRST_REPLIES,
     FOLLOW_UPS,
+    HOMES,
     POLICIES,
     REOPENS,
     STATUS_FIELDS,
     STATUS_MIX,
     TEAMS,
+    TRANSFER_REASON,
     WITHDRAWALS,
     Offer,
     T,
@@ -104,6 +113,8 @@ class Command(BaseCommand):
                 seeder.requests(options["requests"])
                 if seeder.created["requests"]:
                     seeder.rebuild_sla_history()
+                    seeder.triage_examples()
+                seeder.triage_setup()
             made = ", ".join(f"{n} {what}" for what, n in seeder.created.items() if n)
             self.stdout.write(
                 f"Demo data created: {made}." if made else "Demo data was already there; nothing changed."
@@ -224,6 +235,61 @@ class Seeder:
                     self.tally("form fields", created)
                 crew.services.append((service, offer))
             self.crews.append(crew)
+        self.profiles()
+
+    def profiles(self) -> None:
+        """Everyone's home department: staff work where they serve, employees in the customer departments."""
+        homes: dict[str, Department] = {}
+        for slug, name, prefix, description in CUSTOMER_DEPARTMENTS:
+            department, created = Department.objects.get_or_create(
+                slug=slug, defaults={"name": name, "reference_prefix": prefix, "description": description}
+            )
+            self.tally("departments", created)
+            homes[slug] = department
+        homes |= {crew.team.slug: crew.department for crew in self.crews}
+        people = [(user, HOMES.get(user.username)) for user in self.employees]
+        people += [(person, crew.team.slug) for crew in self.crews for person in (crew.lead, *crew.agents)]
+        for user, home in people:
+            if home is None:
+                continue
+            employment = EmploymentType.CONTRACTOR if user.username in CONTRACTORS else EmploymentType.EMPLOYEE
+            _, created = Profile.objects.get_or_create(
+                user=user, defaults={"department": homes[home], "employment": employment}
+            )
+            self.tally("profiles", created)
+
+    def triage_setup(self) -> None:
+        """Assignment rules and canned responses, set after the history so they shape only new requests."""
+        for crew in self.crews:
+            slug = crew.team.slug
+            rule = ASSIGNMENT.get(slug)
+            if rule and self.created["requests"]:  # only on the run that creates the demo: admins may change it
+                Department.objects.filter(pk=crew.department.pk).update(assignment_rule=rule)
+                if rule == "by_service":
+                    for index, (service, _) in enumerate(crew.services):
+                        person = crew.agents[index % len(crew.agents)]
+                        Service.objects.filter(pk=service.pk, default_assignee=None).update(default_assignee=person)
+            for title, body in CANNED.get(slug, ()):
+                _, created = CannedResponse.objects.get_or_create(
+                    department=crew.department, title=title, defaults={"body": body}
+                )
+                self.tally("canned responses", created)
+
+    def triage_examples(self) -> None:
+        """A colleague following one of Anna's requests, and a request passed from HR to Finance."""
+        anna = self.employees[0]
+        watched = ServiceRequest.objects.filter(requester=anna, status__in=(Status.NEW, Status.OPEN)).first()
+        if watched is not None:
+            services.watcher_add(service_request=watched, user=self.employees[2], by=anna)
+        crews = {crew.team.slug: crew for crew in self.crews}
+        hr, finance = crews.get("hr"), crews.get("finance")
+        if hr is None or finance is None:
+            return
+        moving = ServiceRequest.objects.filter(department=hr.department, status=Status.OPEN).order_by("-id").first()
+        if moving is not None:
+            services.request_transfer(
+                service_request=moving, to_service=finance.services[0][0], by=hr.lead, reason=TRANSFER_REASON
+            )
 
     def requests(self, count: int) -> None:
         """File ``count`` requests in order of their (past) filing time, so numbers rise with time."""
