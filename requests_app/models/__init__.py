@@ -5,9 +5,22 @@ through ``requests_app.services`` so that each change records its event.
 """
 
 from .conversation import Attachment, Comment, attachment_path
+from .feedback import (
+    Assessment,
+    AssessmentAction,
+    AssessmentAnswer,
+    AssessmentCriterion,
+    AssessmentInvitation,
+    AssessmentStatus,
+    Feedback,
+    FeedbackChannel,
+    FeedbackFollowUp,
+    Kudos,
+)
 from .history import EventKind, RequestEvent
 from .outbox import Clock, FollowUpPromise, Notification, NotificationKind
 from .requests import ACTIVE_STATUSES, FINAL_STATUSES, ServiceRequest, Status
+from .stats import DepartmentDay, MonthlyReview, RelationDay, ServiceDay, ServiceSnapshot, StatsRun
 from .tokens import ApiToken
 from .triage import Handoff, RequestSearch, SavedView, Watcher
 
@@ -15,18 +28,34 @@ __all__ = [
     "ACTIVE_STATUSES",
     "FINAL_STATUSES",
     "ApiToken",
+    "Assessment",
+    "AssessmentAction",
+    "AssessmentAnswer",
+    "AssessmentCriterion",
+    "AssessmentInvitation",
+    "AssessmentStatus",
     "Attachment",
     "Clock",
     "Comment",
+    "DepartmentDay",
     "EventKind",
+    "Feedback",
+    "FeedbackChannel",
+    "FeedbackFollowUp",
     "FollowUpPromise",
     "Handoff",
+    "Kudos",
+    "MonthlyReview",
     "Notification",
     "NotificationKind",
+    "RelationDay",
     "RequestEvent",
     "RequestSearch",
     "SavedView",
+    "ServiceDay",
     "ServiceRequest",
+    "ServiceSnapshot",
+    "StatsRun",
     "Status",
     "Watcher",
     "attachment_path",

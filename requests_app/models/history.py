@@ -32,6 +32,9 @@ class EventKind(models.TextChoices):
     TRANSFERRED = "transferred", "Transferred"
     WATCHER_ADDED = "watcher_added", "Watcher added"
     WATCHER_REMOVED = "watcher_removed", "Watcher removed"
+    FEEDBACK_GIVEN = "feedback_given", "Rated"
+    FOLLOW_UP_CLOSED = "follow_up_closed", "Low rating followed up"
+    KUDOS = "kudos", "Thanked"
 
 
 class RequestEvent(models.Model):
@@ -50,7 +53,11 @@ class RequestEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["request", "created_at"], name="event_request_idx")]
+        indexes = [
+            models.Index(fields=["request", "created_at"], name="event_request_idx"),
+            # The summary refresh reads one day of one kind of event (filed, replied, resolved).
+            models.Index(fields=["kind", "created_at"], name="event_kind_time_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(kind=""), name="event_kind_not_empty"),
         ]

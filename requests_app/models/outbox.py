@@ -30,6 +30,9 @@ class NotificationKind(models.TextChoices):
     PROMISE_REMINDER = "promise_reminder", "Promise reminder"
     PROMISE_MISSED = "promise_missed", "Promise missed"
     REQUEST_TRANSFERRED = "request_transferred", "Transferred to another department"
+    LOW_RATING = "low_rating", "Low rating to follow up"
+    FOLLOW_UP_DONE = "follow_up_done", "What was done about a low rating"
+    KUDOS_RECEIVED = "kudos_received", "Thanks received"
 
 
 class Notification(models.Model):
