@@ -11,4 +11,9 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_memberships": []}
-    return {"nav_memberships": user_memberships(user)}
+    memberships = user_memberships(user)
+    return {
+        "nav_memberships": memberships,
+        # The company view is for leads and admins (requests_app.permissions.can_see_company).
+        "nav_company": bool(user.is_superuser) or any(m.role == "lead" for m in memberships),
+    }

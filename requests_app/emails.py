@@ -19,18 +19,51 @@ from django.utils import timezone
 
 from departments.models import Department, Membership, ReminderRule, Role
 
-from .models import Comment, FollowUpPromise, Handoff, Notification, NotificationKind, ServiceRequest, Watcher
+from .models import (
+    AssessmentAction,
+    AssessmentInvitation,
+    Comment,
+    Feedback,
+    FeedbackFollowUp,
+    FollowUpPromise,
+    Handoff,
+    Kudos,
+    MonthlyReview,
+    Notification,
+    NotificationKind,
+    ServiceRequest,
+    Watcher,
+)
+from .rating_links import rating_url
 
 
-def _send(template: str, context: dict[str, Any], to: Iterable[str], notification_id: int | None = None) -> list[str]:
+def _send(
+    template: str,
+    context: dict[str, Any],
+    to: Iterable[str],
+    notification_id: int | None = None,
+    mail_key: str = "",
+) -> list[str]:
+    """Render ``emails/<template>`` (subject, text, HTML) and send it; return who it went to.
+
+    ``X-Servicedesk-Notification`` carries the outbox row's id, ``X-Servicedesk-Mail`` the key of a
+    feedback-loop mail ("reminder:12:2"), so "exactly once" can be checked in any mailbox.
+    """
     recipients = sorted({address for address in to if address})
     if not recipients:
         return []
-    context = {**context, "site_url": settings.SITE_URL, "reopen_days": settings.REOPEN_WINDOW_DAYS}
+    context = {
+        **context,
+        "site_url": settings.SITE_URL,
+        "reopen_days": settings.REOPEN_WINDOW_DAYS,
+        "rating_days": settings.RATING_LINK_MAX_AGE_DAYS,
+    }
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
     text = render_to_string(f"emails/{template}.txt", context)
     html = render_to_string(f"emails/{template}.html", context)
     headers = {"X-Servicedesk-Notification": str(notification_id)} if notification_id else {}
+    if mail_key:
+        headers["X-Servicedesk-Mail"] = mail_key
     message = EmailMultiAlternatives(subject=subject, body=text, to=recipients, headers=headers)
     message.attach_alternative(html, "text/html")
     message.send()
@@ -116,6 +149,34 @@ def _promise_missed(notification: Notification) -> tuple[dict[str, Any], list[st
     return {"promise": promise}, _requester(sr) + lead_recipients(sr.department)
 
 
+def _feedback_request(notification: Notification) -> tuple[dict[str, Any], list[str]]:
+    """The resolution's rating request, with one signed link per score for the requester."""
+    sr = notification.request
+    links = [(score, rating_url(request_id=sr.pk, user_id=sr.requester_id, score=score)) for score in range(5, 0, -1)]
+    return {"rating_links": links}, _requester(sr)
+
+
+def _low_rating(notification: Notification) -> tuple[dict[str, Any], list[str]]:
+    feedback = Feedback.objects.filter(pk=notification.subject_id).first()
+    if feedback is None:
+        return {}, []
+    return {"feedback": feedback}, _member_emails(notification.request.department, Role.LEAD)
+
+
+def _follow_up_done(notification: Notification) -> tuple[dict[str, Any], list[str]]:
+    follow_up = FeedbackFollowUp.objects.select_related("closed_by").filter(pk=notification.subject_id).first()
+    if follow_up is None or not follow_up.requester_told:
+        return {}, []
+    return {"follow_up": follow_up}, _requester(notification.request)
+
+
+def _kudos(notification: Notification) -> tuple[dict[str, Any], list[str]]:
+    kudos = Kudos.objects.select_related("sender", "recipient").filter(pk=notification.subject_id).first()
+    if kudos is None or not kudos.recipient.is_active:
+        return {}, []
+    return {"kudos": kudos}, [kudos.recipient.email]
+
+
 Recipe = Callable[[Notification], tuple[dict[str, Any], list[str]]]
 
 RECIPES: dict[str, Recipe] = {
@@ -128,7 +189,10 @@ RECIPES: dict[str, Recipe] = {
     NotificationKind.REQUESTER_REMINDER: lambda n: ({}, _requester(n.request)),
     NotificationKind.AUTO_CLOSE_WARNING: lambda n: ({}, _requester(n.request)),
     NotificationKind.AUTO_CLOSED: lambda n: ({}, _requester(n.request)),
-    NotificationKind.FEEDBACK_REQUEST: lambda n: ({}, _requester(n.request)),
+    NotificationKind.FEEDBACK_REQUEST: _feedback_request,
+    NotificationKind.LOW_RATING: _low_rating,
+    NotificationKind.FOLLOW_UP_DONE: _follow_up_done,
+    NotificationKind.KUDOS_RECEIVED: _kudos,
     NotificationKind.PROMISE_REMINDER: _promise_reminder,
     NotificationKind.PROMISE_MISSED: _promise_missed,
 }
@@ -145,3 +209,30 @@ def send_notification(notification: Notification) -> list[str]:
         **extra,
     }
     return _send(notification.kind, context, to, notification_id=notification.pk)
+
+
+# --- the feedback loop's mails that are not about one request ------------------------------------
+
+
+def send_assessment_invitation(invitation: AssessmentInvitation, reminder: int = 0) -> list[str]:
+    """The tokenized link to answer an assessment (``reminder`` > 0: the n-th reminder of it)."""
+    respondent = invitation.respondent
+    if not respondent.is_active:
+        return []
+    kind = "reminder" if reminder else "invitation"
+    return _send(
+        "assessment_invitation",
+        {"invitation": invitation, "assessment": invitation.assessment, "reminder": reminder},
+        [respondent.email],
+        mail_key=f"{kind}:{invitation.pk}:{reminder}",
+    )
+
+
+def send_action_overdue(action: AssessmentAction, to: Iterable[str]) -> list[str]:
+    return _send(
+        "action_overdue", {"action": action}, to, mail_key=f"action_overdue:{action.pk}:{action.reminded_week}"
+    )
+
+
+def send_monthly_review(review: MonthlyReview, figures: Any, to: Iterable[str]) -> list[str]:
+    return _send("monthly_review", {"review": review, "figures": figures}, to, mail_key=f"monthly_review:{review.pk}:0")

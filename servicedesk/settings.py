@@ -270,13 +270,27 @@ CELERY_TIMEZONE = TIME_ZONE
 SLA_SWEEP_SECONDS = env_int("SLA_SWEEP_SECONDS", 60)
 NOTIFICATION_CLAIM_LEASE_SECONDS = env_int("NOTIFICATION_CLAIM_LEASE_SECONDS", 300)
 NOTIFICATION_REQUEUE_GRACE_SECONDS = env_int("NOTIFICATION_REQUEUE_GRACE_SECONDS", 60)
+# The feedback loop: assessments, reminders and monthly reviews; the dashboards' summary tables.
+FEEDBACK_SWEEP_SECONDS = env_int("FEEDBACK_SWEEP_SECONDS", 300)
+STATS_REFRESH_SECONDS = env_int("STATS_REFRESH_SECONDS", 600)
+RATING_LINK_MAX_AGE_DAYS = env_int("RATING_LINK_MAX_AGE_DAYS", 14)
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {
         "task": "requests_app.sla_sweep",
         "schedule": SLA_SWEEP_SECONDS,
         # A sweep that waited longer than a period is superseded by the next one.
         "options": {"expires": SLA_SWEEP_SECONDS},
-    }
+    },
+    "feedback-sweep": {
+        "task": "requests_app.feedback_sweep",
+        "schedule": FEEDBACK_SWEEP_SECONDS,
+        "options": {"expires": FEEDBACK_SWEEP_SECONDS},
+    },
+    "stats-refresh": {
+        "task": "requests_app.stats_refresh",
+        "schedule": STATS_REFRESH_SECONDS,
+        "options": {"expires": STATS_REFRESH_SECONDS},
+    },
 }
 
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", PRODUCTION)

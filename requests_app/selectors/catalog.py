@@ -20,7 +20,7 @@ def catalog_departments(*, search: str = "") -> list[Department]:
     Departments without a (matching) service are left out.
     Two queries whatever the catalog size.
     """
-    services = Service.objects.active().select_related("sla_policy").prefetch_related("sla_policy__targets")
+    services = Service.objects.active().select_related("sla_policy", "snapshot").prefetch_related("sla_policy__targets")
     if search:
         services = services.filter(Q(name__icontains=search) | Q(description__icontains=search))
     departments = (
@@ -39,7 +39,7 @@ def service_for_filing(pk: int) -> Service:
     """The service with what its page shows: fields, department, SLA targets."""
     return (
         Service.objects.active()
-        .select_related(*sla_engine.SERVICE_JOINS)
+        .select_related("snapshot", *sla_engine.SERVICE_JOINS)
         .prefetch_related("fields", "sla_policy__targets", "department__default_sla_policy__targets")
         .get(pk=pk)
     )

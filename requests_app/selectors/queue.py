@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -237,13 +237,14 @@ def decode_cursor(cursor: str, sort: str) -> tuple[list[Any], bool]:
                 moment = parse_datetime(value) if isinstance(value, str) else None
                 if moment is None or moment.tzinfo is None:
                     raise InvalidCursor("This page link is damaged.")
-                parsed.append(moment)
-            elif isinstance(value, int) and not isinstance(value, bool):
+                # In UTC: an instant the databases can store (an edited offset or year may not be).
+                parsed.append(moment.astimezone(UTC))
+            elif isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
                 parsed.append(value)
             else:
                 raise InvalidCursor("This page link is damaged.")
         return parsed, backward
-    except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+    except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError, OverflowError) as exc:
         if isinstance(exc, InvalidCursor):
             raise
         raise InvalidCursor("This page link is damaged.") from None

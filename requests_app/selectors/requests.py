@@ -15,7 +15,7 @@ from django.utils import timezone
 from departments.models import Service
 
 from .. import sla_engine
-from ..models import Attachment, Comment, FollowUpPromise, Handoff, RequestEvent, ServiceRequest, Status, Watcher
+from ..models import Attachment, Comment, FollowUpPromise, Handoff, Kudos, RequestEvent, ServiceRequest, Status, Watcher
 from ..permissions import get_request_for_user
 
 User = get_user_model()
@@ -187,7 +187,7 @@ def request_for_page(user: AbstractBaseUser, reference: str) -> ServiceRequest:
     """The request a page (or the API) shows, if ``user`` may see it (else 404), in one query with what
     its clocks need joined, its open promise annotated, and its form fields and attachments prefetched."""
     qs = ServiceRequest.objects.select_related(
-        "department", "requester", "assignee", *sla_engine.service_joins("service__")
+        "department", "requester", "assignee", "feedback", *sla_engine.service_joins("service__")
     ).prefetch_related("service__fields", "attachments")
     return get_request_for_user(user, reference, with_open_promise(qs))
 
@@ -228,3 +228,8 @@ def time_held_by_department(
     )
     rows = overlapping.values("department_id").annotate(held=Sum(clipped)).order_by("department_id")
     return {row["department_id"]: row["held"] or timedelta(0) for row in rows}
+
+
+def request_kudos(sr: ServiceRequest) -> list[Kudos]:
+    """The thanks given for this request, oldest first."""
+    return list(sr.kudos.select_related("sender", "recipient").order_by("created_at", "id"))

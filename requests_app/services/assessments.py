@@ -138,10 +138,9 @@ def assessment_start(
         )
         from .. import tasks
 
-        ids = [i.pk for i in invitations] or list(
-            AssessmentInvitation.objects.filter(assessment=assessment).values_list("pk", flat=True)
-        )
-        transaction.on_commit(lambda: tasks.enqueue_assessment_mail("invitation", ids))
+        # bulk_create returns primary keys on PostgreSQL and SQLite alike.
+        for invitation in invitations:
+            tasks.enqueue_feedback_mail("invitation", invitation.pk)
     return assessment
 
 

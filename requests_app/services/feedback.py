@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from departments.models import Membership, Profile
@@ -172,19 +171,3 @@ def kudos_give(
     except IntegrityError:
         raise ValidationError({"recipient": "You thanked this colleague for this request already."}) from None
     return kudos
-
-
-def thankable(service_request: ServiceRequest, sender: AbstractBaseUser) -> list[AbstractBaseUser]:
-    """The people ``sender`` can thank for this request (empty if they did not take part)."""
-    from django.contrib.auth import get_user_model
-
-    people = participants(service_request)
-    if sender.pk not in people:
-        return []
-    already = Kudos.objects.filter(request=service_request, sender=sender).values_list("recipient_id", flat=True)
-    return list(
-        get_user_model()
-        .objects.filter(pk__in=people - {sender.pk}, is_active=True)
-        .exclude(Q(pk__in=already))
-        .order_by("first_name", "username")
-    )

@@ -8,6 +8,7 @@ and agents search the same documents.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,14 @@ from django.db import connection
 from ..models import RequestSearch
 
 SEARCH_CONFIG = "simple"
+# The words a search is made of (``selectors.queue.search_words``). PostgreSQL's parser reads "IT-1042" as
+# "it" and the number "-1042", and "bob@example.com" as one token, so the document is built from these
+# words, the same ones a query is split into: "1042", "example" and the full reference all match.
+WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def _words(text: str) -> str:
+    return " ".join(WORD_RE.findall(text))
 
 
 def search_text(*, reference: str, title: str, values: Mapping[str, Any]) -> str:
@@ -41,7 +50,7 @@ def search_index_request(*, request_id: int, reference: str, title: str, values:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"INSERT INTO {_table()} (request_id, document, text) VALUES (%s, to_tsvector(%s, %s), '')",  # noqa: S608
-                [request_id, SEARCH_CONFIG, text],
+                [request_id, SEARCH_CONFIG, _words(text)],
             )
         else:
             cursor.execute(
@@ -57,7 +66,7 @@ def search_add_text(*, request_id: int, text: str) -> None:
             cursor.execute(
                 f"UPDATE {_table()} SET document = coalesce(document, ''::tsvector) || to_tsvector(%s, %s) "  # noqa: S608
                 "WHERE request_id = %s",
-                [SEARCH_CONFIG, text, request_id],
+                [SEARCH_CONFIG, _words(text), request_id],
             )
         else:
             cursor.execute(

@@ -141,3 +141,65 @@ def wall_duration(delta: timedelta | None) -> str:
     if hours:
         return f"{hours}h {mins}m" if mins else f"{hours}h"
     return f"{mins}m" if mins else "less than a minute"
+
+
+NO_FIGURE = "—"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """66.666 -> "66.7%", 100.0 -> "100%"; nothing measured -> "—" (never a made-up 0% or 100%)."""
+    if value is None:
+        return NO_FIGURE
+    text = f"{value:.1f}".removesuffix(".0")
+    return f"{text}%"
+
+
+@register.filter
+def business_seconds(value: float | None) -> str:
+    """Business seconds as people say them ("1d 2h 5m", days of 8 hours); "—" when there is no figure."""
+    if value is None:
+        return NO_FIGURE
+    minutes = int(round(value) // 60)
+    return format_duration(minutes) if minutes else "under a minute"
+
+
+@register.filter
+def rating(value: float | None) -> str:
+    """4.333 -> "4.3 / 5"; no ratings -> "—"."""
+    if value is None:
+        return NO_FIGURE
+    return f"{value:.1f} / 5"
+
+
+@register.filter
+def signed_change(value: float | None) -> str:
+    """+0.4 / −1.2 / ±0 for comparisons with an earlier period; "—" when there is nothing to compare."""
+    if value is None:
+        return NO_FIGURE
+    if abs(value) < 0.05:
+        return "±0"
+    return f"+{value:.1f}" if value > 0 else f"−{abs(value):.1f}"
+
+
+@register.simple_tag
+def trend_chart(weeks: list, attribute: str, title: str) -> SafeString:
+    """A 12-week line of ``attribute`` (a dotted path into each week, e.g. "period.first_response.compliance")."""
+    from requests_app.charts import line_chart
+
+    def value(week: object) -> float | None:
+        current = week
+        for part in attribute.split("."):
+            current = getattr(current, part)
+        return None if current is None else float(current)
+
+    labels = [f"{week.start:%d %b}" for week in weeks]
+    return line_chart([value(w) for w in weeks], labels, title=title)
+
+
+@register.simple_tag
+def bars(items: list, title: str) -> SafeString:
+    """Bars for (label-or-object, count) pairs."""
+    from requests_app.charts import bar_chart
+
+    return bar_chart([n for _, n in items], [str(getattr(x, "name", x)) for x, _ in items], title=title)

@@ -5,6 +5,7 @@ from .profile import api_token_create, api_token_revoke, profile
 from .queue import availability, queue, queue_bulk, saved_view_create, saved_view_delete
 from .request_page import (
     attachment_download,
+    canned_response_list,
     canned_response_text,
     my_requests,
     request_assign,
@@ -26,6 +27,7 @@ __all__ = [
     "api_token_revoke",
     "attachment_download",
     "availability",
+    "canned_response_list",
     "canned_response_text",
     "catalog",
     "my_requests",

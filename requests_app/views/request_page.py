@@ -32,6 +32,7 @@ from ..forms import (
     TransferForm,
     WatcherForm,
 )
+from ..forms.feedback import RatingForm
 from ..models import ACTIVE_STATUSES, Attachment, ServiceRequest, Status
 from ..permissions import (
     can_assign_others,
@@ -60,6 +61,7 @@ def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> d
     staff = can_work_on(request.user, sr)
     lead = can_assign_others(request.user, sr)
     requester = is_requester(request.user, sr)
+    watchers = selectors.watchers(sr)
     definitions = list(sr.service.fields.all())
     attachments = list(sr.attachments.all())
     request_files = [a for a in attachments if a.comment_id is None]
@@ -79,7 +81,11 @@ def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> d
         "max_upload": settings.ATTACHMENT_MAX_BYTES,
         "clocks": selectors.sla_views([sr], services=[sr.service])[sr.pk],
         "promise": selectors.open_promise(sr),
-        "watchers": selectors.watchers(sr),
+        "watchers": watchers,
+        "is_watcher": any(w.user_id == request.user.pk for w in watchers),
+        "feedback": getattr(sr, "feedback", None),
+        "rating_form": forms.get("rating_form") or RatingForm(),
+        "kudos": selectors.request_kudos(sr),
         "can_add_watchers": (requester or staff) and sr.status not in (Status.CLOSED, Status.CANCELLED),
         "watcher_form": forms.get("watcher_form") or WatcherForm(),
     }
@@ -98,7 +104,6 @@ def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> d
                 "can_promise": sr.status in ACTIVE_STATUSES,
                 "can_transfer": sr.status in ACTIVE_STATUSES,
                 "handoffs": selectors.handoff_ledger(sr),
-                "canned": selectors.canned_responses(sr.department),
             }
         )
         if lead:
@@ -374,6 +379,19 @@ def request_watcher_remove(request: HttpRequest, reference: str, user_id: int) -
         return redirect("requests_app:my_requests")
     messages.success(request, "Watcher removed.")
     return redirect(sr)
+
+
+@require_GET
+def canned_response_list(request: HttpRequest, reference: str) -> HttpResponse:
+    """The department's canned responses as a picker, loaded into the reply box by HTMX.
+
+    Loaded on demand so the request page itself stays within its query budget; inserting a canned
+    response needs JavaScript anyway.
+    """
+    sr = _load(request, reference)
+    if not can_work_on(request.user, sr):
+        raise Http404("No canned responses here.")
+    return render(request, "partials/_canned.html", {"sr": sr, "canned": selectors.canned_responses(sr.department)})
 
 
 @require_GET

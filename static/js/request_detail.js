@@ -1,11 +1,12 @@
 // The request page: insert a canned response (filled in for this request by the server) into the reply box.
+// The picker arrives with HTMX after the page loads, so the click is handled on the document.
 (function () {
   "use strict";
-  var select = document.getElementById("canned-select");
-  var button = document.getElementById("canned-insert");
-  var body = document.querySelector("#reply-form textarea[name=body]");
-  if (!select || !button || !body) return;
-  button.addEventListener("click", function () {
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("#canned-insert") : null;
+    var select = document.getElementById("canned-select");
+    var body = document.querySelector("#reply-form textarea[name=body]");
+    if (!button || !select || !body) return;
     fetch(select.value, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) throw new Error("HTTP " + response.status);

@@ -1,0 +1,207 @@
+"""Reads for the feedback loop: a request's rating and thanks, a person's thanks, a department's
+recognition board, and assessment results with their anonymity rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, QuerySet
+
+from departments.models import Department
+
+from ..models import (
+    Assessment,
+    AssessmentAnswer,
+    AssessmentCriterion,
+    AssessmentInvitation,
+    AssessmentStatus,
+    Kudos,
+    ServiceRequest,
+)
+from ..models.feedback import ANONYMITY_THRESHOLD
+from ..services.feedback import participants
+from ..services.stats import day_bounds
+
+User = get_user_model()
+
+
+def thankable(sr: ServiceRequest, sender: AbstractBaseUser) -> list[AbstractBaseUser]:
+    """The people ``sender`` can thank for this request (none if they did not take part)."""
+    people = participants(sr)
+    if sender.pk not in people:
+        return []
+    already = Kudos.objects.filter(request=sr, sender=sender).values_list("recipient_id", flat=True)
+    return list(
+        User.objects.filter(pk__in=people - {sender.pk}, is_active=True)
+        .exclude(pk__in=already)
+        .order_by("first_name", "username")
+    )
+
+
+def kudos_received(user: AbstractBaseUser, limit: int = 50) -> list[Kudos]:
+    return list(
+        Kudos.objects.filter(recipient=user)
+        .select_related("sender", "request", "department")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+@dataclass
+class Board:
+    """Thanks to a department's people this month and this quarter: who got how many, the latest messages."""
+
+    month: list[tuple[AbstractBaseUser, int]]
+    quarter: list[tuple[AbstractBaseUser, int]]
+    recent: list[Kudos]
+
+
+def recognition_board(department: Department, today: date) -> Board:
+    """Three queries: counts per person this month and this quarter, and the latest thanks."""
+    base = Kudos.objects.filter(department=department)
+
+    def ranking(since: date) -> list[tuple[AbstractBaseUser, int]]:
+        rows = (
+            base.filter(created_at__gte=day_bounds(since)[0])
+            .values("recipient")
+            .annotate(n=Count("pk"))
+            .order_by("-n", "recipient")
+        )
+        counts = {row["recipient"]: row["n"] for row in rows}
+        people = User.objects.in_bulk(list(counts))
+        return [(people[pk], n) for pk, n in counts.items() if pk in people]
+
+    recent: QuerySet[Kudos] = base.select_related("sender", "recipient", "request").order_by("-created_at")[:20]
+    return Board(ranking(today.replace(day=1)), ranking(quarter_start(today)), list(recent))
+
+
+# --- assessment results ----------------------------------------------------------------------------
+
+
+@dataclass
+class CriterionResult:
+    criterion: AssessmentCriterion
+    count: int = 0
+    average: float | None = None
+    previous: float | None = None
+    by_group: dict[int, tuple[int, float | None]] = field(default_factory=dict)
+    comments: list[str] = field(default_factory=list)
+
+    @property
+    def change(self) -> float | None:
+        if self.average is None or self.previous is None:
+            return None
+        return self.average - self.previous
+
+
+@dataclass
+class GroupSummary:
+    department: Department
+    invited: int
+    answered: int
+
+    @property
+    def shown(self) -> bool:
+        """A group's own figures are shown only from ``ANONYMITY_THRESHOLD`` respondents on."""
+        return self.answered >= ANONYMITY_THRESHOLD
+
+
+@dataclass
+class AssessmentResults:
+    assessment: Assessment
+    previous: Assessment | None
+    respondents: int
+    invited: int
+    groups: list[GroupSummary]
+    criteria: list[CriterionResult]
+    hidden_groups: int
+
+    @property
+    def shown(self) -> bool:
+        """Below the threshold in total even the aggregate would tell who said what: nothing is shown."""
+        return self.respondents >= ANONYMITY_THRESHOLD
+
+
+def _averages(assessment: Assessment) -> dict[str, tuple[int, float]]:
+    """{criterion key: (answers, average)} of an earlier assessment, for the comparison."""
+    scores: dict[str, list[int]] = {}
+    for key, score in AssessmentAnswer.objects.filter(criterion__assessment=assessment).values_list(
+        "criterion__key", "score"
+    ):
+        scores.setdefault(key, []).append(score)
+    return {key: (len(values), sum(values) / len(values)) for key, values in scores.items()}
+
+
+def assessment_results(assessment: Assessment) -> AssessmentResults:
+    """Per criterion: the overall average, the change since the previous assessment, and per answering
+    department only for groups of at least ``ANONYMITY_THRESHOLD`` respondents. Comments are listed
+    without names or groups, and only when the results are shown at all."""
+    criteria = list(assessment.criteria.all())
+    invitations = list(AssessmentInvitation.objects.filter(assessment=assessment).select_related("group"))
+    groups: dict[int, GroupSummary] = {}
+    for invitation in invitations:
+        summary = groups.setdefault(invitation.group_id, GroupSummary(invitation.group, 0, 0))
+        summary.invited += 1
+        summary.answered += invitation.answered_at is not None
+    answers = list(
+        AssessmentAnswer.objects.filter(invitation__assessment=assessment).values_list(
+            "criterion_id", "invitation__group_id", "score", "comment"
+        )
+    )
+    results = {c.pk: CriterionResult(c) for c in criteria}
+    scores: dict[int, list[int]] = {}
+    group_scores: dict[tuple[int, int], list[int]] = {}
+    for criterion_id, group_id, score, comment in answers:
+        scores.setdefault(criterion_id, []).append(score)
+        group_scores.setdefault((criterion_id, group_id), []).append(score)
+        if comment.strip():
+            results[criterion_id].comments.append(comment.strip())
+    previous = (
+        Assessment.objects.filter(department=assessment.department, created_at__lt=assessment.created_at)
+        .exclude(pk=assessment.pk)
+        .order_by("-created_at")
+        .first()
+    )
+    before = _averages(previous) if previous else {}
+    for criterion in criteria:
+        result = results[criterion.pk]
+        values = scores.get(criterion.pk, [])
+        result.count = len(values)
+        result.average = sum(values) / len(values) if values else None
+        result.previous = before[criterion.key][1] if criterion.key in before else None
+        for group_id, summary in groups.items():
+            if summary.shown:
+                in_group = group_scores.get((criterion.pk, group_id), [])
+                result.by_group[group_id] = (len(in_group), sum(in_group) / len(in_group) if in_group else None)
+        result.comments.sort()
+    answered = sum(g.answered for g in groups.values())
+    ordered = sorted(groups.values(), key=lambda g: g.department.name)
+    return AssessmentResults(
+        assessment=assessment,
+        previous=previous,
+        respondents=answered,
+        invited=len(invitations),
+        groups=ordered,
+        criteria=[results[c.pk] for c in criteria],
+        hidden_groups=sum(1 for g in ordered if not g.shown and g.answered),
+    )
+
+
+def weak_criteria(results: AssessmentResults, below: float = 3.5) -> list[CriterionResult]:
+    """Criteria whose average is below ``below``: the ones that need an action."""
+    return [r for r in results.criteria if r.average is not None and r.average < below]
+
+
+def open_assessments_for(user: AbstractBaseUser, now: datetime) -> list[AssessmentInvitation]:
+    """Assessments waiting for this person's answers."""
+    return list(
+        AssessmentInvitation.objects.filter(
+            respondent=user, answered_at=None, assessment__status=AssessmentStatus.OPEN, assessment__closes_at__gt=now
+        ).select_related("assessment__department")
+    )
