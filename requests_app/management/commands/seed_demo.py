@@ -58,7 +58,7 @@ from requests_app.models import (
     Status,
 )
 from requests_app.services.assessments import Score
-from requests_app.services.stats import stats_refresh
+from requests_app.services.stats import local_day, stats_refresh
 from requests_app.sweep import sla_sweep
 
 from ._demo_data import (
@@ -343,7 +343,8 @@ class Seeder:
                 RequestEvent.objects.filter(request=sr, kind=EventKind.KUDOS).update(created_at=thanked_at)
         self.created["ratings"] += Feedback.objects.filter(request__in=demo).count()
         self.assessment_example()
-        stats_refresh(days=[self.now.date() - timedelta(days=n) for n in range(DAYS + 7)], now=self.now)
+        today = local_day(self.now)
+        stats_refresh(days=[today - timedelta(days=n) for n in range(DAYS + 7)], now=self.now)
 
     def assessment_example(self) -> None:
         crews = {crew.team.slug: crew for crew in self.crews}
