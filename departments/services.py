@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import holidays
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import get_language, to_locale
 
-from .models import BusinessCalendar, Holiday
+from .models import AuditEntry, BusinessCalendar, Holiday
 
 HOLIDAY_NAME_LENGTH = Holiday._meta.get_field("name").max_length
 
@@ -75,3 +76,15 @@ def calendar_compile(*, calendar: BusinessCalendar) -> BusinessCalendar:
     calendar.compiled = calendar.compile()
     BusinessCalendar.objects.filter(pk=calendar.pk).update(compiled=calendar.compiled)
     return calendar
+
+
+def audit_record(*, actor: Any, action: str, obj: Any, changes: dict[str, list[Any]]) -> AuditEntry:
+    """Append an entry to the audit log (admin changes to SLA policies, calendars, services, memberships)."""
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        model=str(obj._meta.verbose_name),
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        changes=changes,
+    )

@@ -17,6 +17,7 @@ from django.template.response import TemplateResponse
 from requests_app import sla
 
 from .. import services
+from ..audit import AuditedAdmin, audit_objects, snapshot
 from ..forms import (
     BusinessCalendarForm,
     HolidayFormSet,
@@ -78,7 +79,7 @@ class HolidayInline(admin.TabularInline):
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
+class BusinessCalendarAdmin(AuditedAdmin):
     form = BusinessCalendarForm
     list_display = ["name", "time_zone", "working_week", "holiday_count"]
     search_fields = ["name"]
@@ -113,10 +114,12 @@ class BusinessCalendarAdmin(admin.ModelAdmin):
         if form.is_valid():
             country, subdiv, years = form.cleaned_data["country"], form.cleaned_data["subdiv"] or None, form.years
             try:
+                befores = [snapshot(c) for c in calendars]
                 results = [
                     (c, services.calendar_import_holidays(calendar=c, country=country, subdiv=subdiv, years=years))
                     for c in calendars
                 ]
+                audit_objects(request.user, calendars, befores)
             except NotImplementedError as exc:
                 # The form checks the codes against the package's list; this catches what that list misses.
                 form.add_error(None, f"The holidays package cannot import this: {exc}.")

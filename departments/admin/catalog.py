@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Case, Value, When
 
+from ..audit import AuditedAdmin
 from ..forms import (
     ServiceFieldFormSet,
 )
@@ -34,7 +35,7 @@ class ServiceFieldInline(admin.TabularInline):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(AuditedAdmin):
     list_display = ["name", "department", "default_priority", "sla_policy", "calendar", "is_active"]
     list_filter = ["department", "is_active"]
     search_fields = ["name", "description"]

@@ -9,10 +9,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.db.models import Case, Value, When
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
+from ..audit import AuditedAdmin
 from ..models import (
     CANNED_PLACEHOLDERS,
     PRIORITY_RANK,
+    AuditEntry,
     CannedResponse,
     Department,
     Membership,
@@ -67,7 +71,7 @@ class CannedResponseInline(admin.StackedInline):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(AuditedAdmin):
     list_display = ["name", "reference_prefix", "queue_email", "default_sla_policy", "calendar", "is_active"]
     list_filter = ["is_active"]
     list_select_related = ["default_sla_policy", "calendar"]
@@ -88,7 +92,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedAdmin):
     list_display = ["user", "department", "role", "is_available"]
     list_filter = ["department", "role", "is_available"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
@@ -96,7 +100,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReminderRule)
-class ReminderRuleAdmin(admin.ModelAdmin):
+class ReminderRuleAdmin(AuditedAdmin):
     """The same rules as the inline on a department, side by side for every department."""
 
     list_display = [
@@ -153,3 +157,44 @@ class PersonAdmin(UserAdmin):
     def home_department(self, user: AbstractBaseUser) -> str:
         profile = getattr(user, "profile", None)
         return profile.department.name if profile and profile.department else "—"
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, read-only: nobody edits or deletes history, superusers included."""
+
+    list_display = ["at", "actor", "action", "model", "object_repr", "changed_fields"]
+    list_filter = ["action", "model"]
+    list_select_related = ["actor"]
+    search_fields = ["object_repr", "actor__username"]
+    date_hierarchy = "at"
+    fields = ["at", "actor", "action", "model", "object_id", "object_repr", "changes_table"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
+
+    @admin.display(description="Changed")
+    def changed_fields(self, entry: AuditEntry) -> str:
+        return ", ".join(entry.changes)
+
+    @admin.display(description="Before → after")
+    def changes_table(self, entry: AuditEntry) -> SafeString:
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            ((field, _shown(before), _shown(after)) for field, (before, after) in entry.changes.items()),
+        )
+        return format_html("<table><tr><th>Field</th><th>Before</th><th>After</th></tr>{}</table>", rows)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value) or "(none)"
+    return "(none)" if value in (None, "") else str(value)

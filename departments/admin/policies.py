@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString
 
 from requests_app import sla
 
+from ..audit import AuditedAdmin
 from ..forms import (
     SLAPolicyForm,
     SLATargetForm,
@@ -145,7 +146,7 @@ def missing_priorities(policy: SLAPolicy | None) -> list[str]:
 
 
 @admin.register(SLAPolicy)
-class SLAPolicyAdmin(admin.ModelAdmin):
+class SLAPolicyAdmin(AuditedAdmin):
     form = SLAPolicyForm
     list_display = ["name", "targets_summary", "warning_thresholds", "round_the_clock"]
     search_fields = ["name"]

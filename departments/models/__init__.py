@@ -5,6 +5,7 @@ The SLA policy lives here because a service's promise ("first response within
 arithmetic that turns targets into due times is in ``requests_app``'s SLA engine.
 """
 
+from .audit import AuditAction, AuditEntry
 from .calendars import (
     WEEKDAYS,
     BusinessCalendar,
@@ -35,6 +36,8 @@ __all__ = [
     "PRIORITY_RANK",
     "WEEKDAYS",
     "AssignmentRule",
+    "AuditAction",
+    "AuditEntry",
     "BusinessCalendar",
     "CannedResponse",
     "Department",
