@@ -24,9 +24,11 @@ def deliver_notification(notification_id: int) -> bool:
 
 @shared_task(name="requests_app.sla_sweep")
 def sla_sweep() -> dict[str, int]:
+    from .health import SWEEP_HEARTBEAT, record_heartbeat
     from .sweep import sla_sweep as run_sweep
 
     result = run_sweep()
+    record_heartbeat(SWEEP_HEARTBEAT)
     return {"requests": result.requests, "notifications": result.notifications, "requeued": result.requeued}
 
 

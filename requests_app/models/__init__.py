@@ -18,6 +18,7 @@ from .feedback import (
     Kudos,
 )
 from .history import EventKind, RequestEvent
+from .ops import Heartbeat
 from .outbox import Clock, FollowUpPromise, Notification, NotificationKind
 from .requests import ACTIVE_STATUSES, FINAL_STATUSES, ServiceRequest, Status
 from .stats import DepartmentDay, MonthlyReview, RelationDay, ServiceDay, ServiceSnapshot, StatsRun
@@ -44,6 +45,7 @@ __all__ = [
     "FeedbackFollowUp",
     "FollowUpPromise",
     "Handoff",
+    "Heartbeat",
     "Kudos",
     "MonthlyReview",
     "Notification",
