@@ -26,6 +26,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from servicedesk.logs import bind_reference
+
 from .models import Notification
 
 logger = logging.getLogger(__name__)
@@ -114,6 +116,7 @@ def notification_deliver(*, notification_id: int, now: datetime | None = None) -
     notification = Notification.objects.select_related(
         "request__requester", "request__assignee", "request__department", "request__service"
     ).get(pk=notification_id)
+    bind_reference(notification.request.reference)
     recipients = emails.send_notification(notification)
     Notification.objects.filter(pk=notification_id).update(sent_at=timezone.now(), recipients=", ".join(recipients))
     return True

@@ -16,6 +16,7 @@ from django.http import Http404
 
 from departments.models import Department
 from departments.permissions import is_lead, is_member, member_department_ids, user_memberships
+from servicedesk.logs import bind_reference
 
 from .models import Attachment, ServiceRequest, Watcher
 
@@ -37,9 +38,11 @@ def get_request_for_user(user: AbstractBaseUser, reference: str, queryset: Query
     """The request if the user may see it, else 404 (so its existence does not leak)."""
     qs = queryset if queryset is not None else ServiceRequest.objects.select_related("service", "department")
     try:
-        return qs.filter(visible_requests_q(user)).get(reference=reference)
+        found = qs.filter(visible_requests_q(user)).get(reference=reference)
     except ServiceRequest.DoesNotExist:
         raise Http404("No such request.") from None
+    bind_reference(found.reference)
+    return found
 
 
 def can_work_on(user: AbstractBaseUser, service_request: ServiceRequest) -> bool:

@@ -9,3 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
 app = Celery("servicedesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+from servicedesk.logs import connect_celery  # noqa: E402 - after the app exists
+
+connect_celery(app)
