@@ -172,6 +172,16 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/attachments-are-served-by-a-view/"
 
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+# Types an attachment may be, read from its content (requests_app/uploads.py), not from its name.
+ATTACHMENT_ALLOWED_TYPES = env_list(
+    "ATTACHMENT_ALLOWED_TYPES",
+    "application/pdf,image/png,image/jpeg,image/gif,image/webp,image/heic,text/plain,text/csv,application/zip,"
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document,"
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,"
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation,"
+    "application/vnd.oasis.opendocument.text,application/vnd.oasis.opendocument.spreadsheet,"
+    "application/vnd.oasis.opendocument.presentation,message/rfc822",
+)
 # Django buffers uploads above this size to disk rather than memory; the size
 # limit itself is enforced by the forms so the user gets a field error.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
@@ -195,6 +205,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
     ],
     "EXCEPTION_HANDLER": "requests_app.api.errors.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["requests_app.throttle.PersonRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -251,6 +262,29 @@ else:
         "control_folder": str(CELERY_QUEUE_DIR / "control"),
         "store_processed": False,
     }
+# The shared cache: rate-limit counters (and anything else shared between processes). Redis when
+# REDIS_URL is set (database 1, beside the broker's 0); otherwise files under var/, which every process
+# on one machine shares.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("CACHE_URL", "").strip() or REDIS_URL.rsplit("/", 1)[0] + "/1",
+            "KEY_PREFIX": "servicedesk",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "KEY_PREFIX": "servicedesk",
+        }
+    }
+# Per person: "<count>/<seconds or second|minute|hour|day>"; a count of 0 switches the limit off.
+RATE_LIMIT_FILING = os.environ.get("RATE_LIMIT_FILING", "60/hour")
+RATE_LIMIT_API = os.environ.get("RATE_LIMIT_API", "1200/minute")
+
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True

@@ -8,6 +8,7 @@ special rights in the app itself).
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +33,17 @@ def _eager_celery() -> Any:
 @pytest.fixture(autouse=True)
 def _media_root(tmp_path: Any, settings: Any) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_and_no_rate_limits(settings: Any) -> None:
+    """Each test counts in a cache of its own (parallel workers share Redis in CI), and rate limits are
+    off unless a test switches them on: a test filing 60 requests is not what the limits are about."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": f"test-{uuid.uuid4()}"}
+    }
+    settings.RATE_LIMIT_FILING = "0/hour"
+    settings.RATE_LIMIT_API = "0/minute"
 
 
 @dataclass

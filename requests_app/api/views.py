@@ -169,6 +169,8 @@ def _form_errors(form: ServiceRequestForm) -> dict[str, list[str]]:
 
 
 class MyRequestsView(ApiView):
+    counts_as_filing = True  # a POST here counts against the filing limit too (requests_app.throttle)
+
     @extend_schema(
         operation_id="my_requests_list",
         summary="Requests I filed, most recently updated first",
@@ -179,7 +181,8 @@ class MyRequestsView(ApiView):
         responses={200: PAGINATED_REQUESTS, 400: ERRORS[400], 401: ERRORS[401]},
     )
     def get(self, request: Request) -> Response:
-        return _list(request, selectors.my_requests(request.user), sort="updated")
+        # Rows show their requester too (the web page does not), so join it: one query for any number of rows.
+        return _list(request, selectors.my_requests(request.user).select_related("requester"), sort="updated")
 
     @extend_schema(
         summary="File a request",
@@ -357,3 +360,14 @@ class QueueView(ApiView):
         filters = form.filters()
         qs = selectors.queue_requests(department_ids=[department.pk], filters=filters, user=request.user)
         return _list(request, qs, sort=filters.sort)
+
+
+class NotFoundView(APIView):
+    """Any other address under ``/api/v1/``: a JSON 404 like every other API error, not the site's HTML page."""
+
+    permission_classes: list[Any] = []
+    schema = None  # not an endpoint: left out of the OpenAPI schema
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        raise Http404("There is no such address in the API.")

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 
 from departments.models import Service
 
-from .. import selectors, services
+from .. import selectors, services, throttle
 from ..forms import CatalogSearchForm, ServiceRequestForm
 
 
@@ -38,6 +38,17 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = ServiceRequestForm(request.POST, request.FILES, service=service)
+        verdict = throttle.filing(request.user.pk)
+        if not verdict.allowed:
+            form.is_valid()  # the page shows what was typed, with its own errors if any
+            form.add_error(
+                None,
+                f"You filed many requests in a short time; please wait {verdict.retry_after} seconds and send "
+                "this one again (everything you typed is kept below).",
+            )
+            response = _render_form(request, service, form, status=429)
+            response["Retry-After"] = str(verdict.retry_after)
+            return response
         if form.is_valid():
             try:
                 service_request = services.request_file(
@@ -57,6 +68,10 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.warning(request, "For your safety, browsers do not keep chosen files: please select them again.")
     else:
         form = ServiceRequestForm(service=service)
+    return _render_form(request, service, form, status=status)
+
+
+def _render_form(request: HttpRequest, service: Service, form: ServiceRequestForm, *, status: int) -> HttpResponse:
     context = {
         "service": service,
         "form": form,

@@ -1,0 +1,135 @@
+"""What an attachment really is: its type read from its content, checked against an allow-list.
+
+The name a browser sends is a claim, not a fact: a file is accepted when the type sniffed from its first
+bytes is on the allow-list (``ATTACHMENT_ALLOWED_TYPES``) and its extension is one that type goes by.
+Text has no magic number, so a file counts as text only when it decodes as UTF-8 without control bytes
+and is named like text (.txt, .csv, .log, .md). Everything else, SVG and HTML included (both can carry
+scripts), is refused with a message that names what the file was found to be.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import filetype
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+
+SNIFF_BYTES = 8192
+# The extensions each type may have; a type missing here cannot be allowed (it has no safe name).
+EXTENSIONS: dict[str, frozenset[str]] = {
+    "application/pdf": frozenset({".pdf"}),
+    "image/png": frozenset({".png"}),
+    "image/jpeg": frozenset({".jpg", ".jpeg"}),
+    "image/gif": frozenset({".gif"}),
+    "image/webp": frozenset({".webp"}),
+    "image/heic": frozenset({".heic"}),
+    "text/plain": frozenset({".txt", ".log", ".md"}),
+    "text/csv": frozenset({".csv"}),
+    "application/zip": frozenset({".zip"}),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": frozenset({".docx"}),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": frozenset({".xlsx"}),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": frozenset({".pptx"}),
+    "application/vnd.oasis.opendocument.text": frozenset({".odt"}),
+    "application/vnd.oasis.opendocument.spreadsheet": frozenset({".ods"}),
+    "application/vnd.oasis.opendocument.presentation": frozenset({".odp"}),
+    "application/msword": frozenset({".doc"}),
+    "application/vnd.ms-excel": frozenset({".xls"}),
+    "message/rfc822": frozenset({".eml"}),
+}
+TEXT_TYPES = {
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+    ".log": "text/plain",
+    ".md": "text/plain",
+    ".eml": "message/rfc822",
+}
+# Office documents are zip files: a .docx sniffed as a plain zip is still a .docx.
+ZIP_BASED = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".odp": "application/vnd.oasis.opendocument.presentation",
+}
+DESCRIPTIONS = {
+    "text/html": "an HTML page",
+    "image/svg+xml": "an SVG image",
+    "application/x-msdownload": "a Windows program",
+    "application/x-executable": "a program",
+}
+
+
+@dataclass(frozen=True)
+class Sniffed:
+    content_type: str
+    extension: str
+
+
+def _head(upload: UploadedFile) -> bytes:
+    upload.seek(0)
+    head = upload.read(SNIFF_BYTES)
+    upload.seek(0)
+    return head if isinstance(head, bytes) else head.encode()
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        # The sniffed window may end in the middle of a character.
+        try:
+            text = head[:-3].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    lowered = text.lstrip().lower()
+    if lowered.startswith(("<!doctype html", "<html", "<svg", "<?xml")) or "<script" in lowered:
+        return False
+    return all(ch.isprintable() or ch in "\r\n\t\f" for ch in text)
+
+
+def sniff(upload: UploadedFile) -> Sniffed:
+    """The type read from the content and the extension of the file's name (lower-case, with the dot)."""
+    extension = PurePath(upload.name or "").suffix.lower()
+    head = _head(upload)
+    kind = filetype.guess(head)
+    if kind is not None:
+        mime = kind.mime
+        if mime == "application/zip" and extension in ZIP_BASED:
+            mime = ZIP_BASED[extension]
+        return Sniffed(mime, extension)
+    lowered = head.lstrip()[:200].lower()
+    if lowered.startswith((b"<!doctype html", b"<html")):
+        return Sniffed("text/html", extension)
+    if lowered.startswith(b"<svg") or (lowered.startswith(b"<?xml") and b"<svg" in head.lower()):
+        return Sniffed("image/svg+xml", extension)
+    if head and _looks_like_text(head):
+        return Sniffed(TEXT_TYPES.get(extension, "text/plain"), extension)
+    return Sniffed("application/octet-stream", extension)
+
+
+def allowed_types() -> set[str]:
+    return {t.strip() for t in settings.ATTACHMENT_ALLOWED_TYPES if t.strip()}
+
+
+def validate_attachment(upload: UploadedFile) -> str:
+    """Raise ``ValidationError`` unless the file is of an allowed type named as such; return its type."""
+    found = sniff(upload)
+    described = DESCRIPTIONS.get(found.content_type, found.content_type)
+    if found.content_type not in allowed_types():
+        raise ValidationError(
+            f"“{upload.name}” is {described}, which cannot be attached here. "
+            "Attach PDFs, images, office documents, text or zip files."
+        )
+    if found.extension not in EXTENSIONS.get(found.content_type, frozenset()):
+        expected = ", ".join(sorted(EXTENSIONS.get(found.content_type, ())))
+        raise ValidationError(
+            f"“{upload.name}” contains {described} but is named {found.extension or 'without an extension'}; "
+            f"rename it ({expected}) or attach the right file."
+        )
+    return found.content_type
