@@ -134,7 +134,11 @@ def test_production_logs_are_json_lines_and_development_logs_plain():
     production = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
-        env={**env, "SERVICEDESK_ENV": "production", "SECRET_KEY": "k" * 50},
+        env={
+            **env,
+            "SERVICEDESK_ENV": "production",
+            "SECRET_KEY": "kR7-x9Qp2Lm4Zt8Vb1Nc6Hs3Jd5Wf0Ye_gUoIaEiTrPqSlMnBvCxZaQwErTyUiOp",
+        },
         capture_output=True,
         text=True,
     )

@@ -12,7 +12,7 @@ import pytest
 from servicedesk.celery import app
 
 ROOT = Path(__file__).resolve().parents[1]
-GOOD_KEY = "k" * 50
+GOOD_KEY = "kR7-x9Qp2Lm4Zt8Vb1Nc6Hs3Jd5Wf0Ye_gUoIaEiTrPqSlMnBvCxZaQwErTyUiOp"
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
@@ -70,3 +70,36 @@ def test_beat_runs_the_sla_sweep_every_period() -> None:
     entry = app.conf.beat_schedule["sla-sweep"]
     assert entry["task"] == "requests_app.sla_sweep"
     assert entry["schedule"] == settings.SLA_SWEEP_SECONDS
+
+
+def test_production_refuses_a_short_or_repetitive_secret_key() -> None:
+    for key in ("k" * 60, "a-random-but-short-key-of-40-characters!"):
+        result = load_settings(SERVICEDESK_ENV="production", SECRET_KEY=key)
+        assert result.returncode != 0, key
+        assert "at least 50 characters" in result.stderr
+
+
+def test_the_deploy_check_reports_nothing_for_production_settings() -> None:
+    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "SERVICEDESK_ENV"}}
+    environment.update(SERVICEDESK_ENV="production", SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="servicedesk.example.com")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_is_https_only_with_hsts_but_lets_load_balancers_reach_healthz() -> None:
+    code = (
+        "import servicedesk.settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, "
+        "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_REDIRECT_EXEMPT)"
+    )
+    environment = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "SERVICEDESK_ENV"}}
+    environment.update(SERVICEDESK_ENV="production", SECRET_KEY=GOOD_KEY)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True)
+    assert result.stdout.strip() == "True True True 31536000 True ['^healthz$']", result.stderr
