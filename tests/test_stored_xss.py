@@ -1,0 +1,209 @@
+"""Stored XSS: hostile text typed into every field a person can type comes out inert everywhere.
+
+One parametrized test: each payload is put into every typeable field at once (names, request title, form
+answers, replies and internal notes, canned responses, thanks, ratings, follow-up notes, assessment
+criteria and comments, saved views, transfer reasons, token names), then every page that shows them is
+read as HTML by a parser. "Inert" means the parser finds no element or attribute the app did not write
+itself: no script but this site's by URL, no event handler attribute, no javascript: or data: URL, no
+iframe, object or embed. Emails' HTML parts are checked the same way; API answers are JSON
+served as such (never HTML) and say nosniff.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from departments.models import CannedResponse, Profile
+from requests_app import services
+from requests_app.models import FeedbackFollowUp, SavedView
+from requests_app.rating_links import rating_url
+from requests_app.services.assessments import Score
+from requests_app.services.stats import stats_refresh
+
+from . import factories
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+PAYLOADS = [
+    "<script>alert('x1')</script>",
+    '"><img src=x onerror=alert("x2")>',
+    "<svg/onload=alert('x3')>",
+    "[click me](javascript:alert('x4'))",
+    "[click](JaVaScRiPt&#58;alert('x5'))",
+    "<a href=\"jav&#x09;ascript:alert('x6')\">x</a>",
+    '<iframe src="https://evil.example/"></iframe>',
+    "![pic](x\" onerror=\"alert('x7'))",
+    "<object data=\"data:text/html,<script>alert('x8')</script>\"></object>",
+    "{{ request.user.password }}{% debug %}",
+]
+
+
+class InertChecker(HTMLParser):
+    """Collects every element and attribute that could run code or load a foreign page."""
+
+    FORBIDDEN_TAGS = {"iframe", "object", "embed", "frame", "frameset", "applet", "base", "meta"}
+    URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "poster"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self.in_head = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "head":
+            self.in_head = True
+        source = values.get("src") or ""
+        if tag == "script" and not (source.startswith("/") and not source.startswith("//")):
+            self.problems.append(f"<script {values}>")  # only scripts of this site, by URL
+        if tag in self.FORBIDDEN_TAGS and not (tag == "meta" and self.in_head):
+            self.problems.append(f"<{tag}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"{tag}[{name}]")
+            if name in self.URL_ATTRIBUTES and value:
+                compact = "".join(value.split()).lower()
+                if compact.startswith(("javascript:", "vbscript:")) or (compact.startswith("data:") and tag != "img"):
+                    self.problems.append(f"{tag}[{name}={value!r}]")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self.in_head = False
+
+
+def assert_inert(html: str, where: str) -> None:
+    """The payload may be on the page as text (escaped): that is the point. Nothing of it may be markup."""
+    checker = InertChecker()
+    checker.feed(html)
+    assert not checker.problems, f"{where}: {checker.problems}"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_hostile_text_everywhere_comes_out_inert(world: Any, client_for: Any, payload: str) -> None:
+    hostile = payload
+    for user in (world.requester, world.agent, world.lead):
+        user.first_name, user.last_name = hostile[:150], hostile[:150]
+        user.save(update_fields=["first_name", "last_name"])
+    Profile.objects.create(user=world.requester, department=world.hr)
+    calendar = factories.make_calendar("Office")
+    world.it.calendar = calendar
+    world.it.save(update_fields=["calendar"])
+    CannedResponse.objects.create(
+        department=world.it, title=hostile[:120], body=f"Hi {{{{ requester_name }}}} {hostile}"
+    )
+    with_mail = mail.outbox
+
+    sr = services.request_file(
+        service=world.laptop,
+        requester=world.requester,
+        title=hostile[:200],
+        values={"asset_tag": hostile, "reason": "Slow", "needed_by": None, "photo": None},
+    )
+    services.watcher_add(service_request=sr, user=world.colleague, by=world.requester)
+    services.comment_add(service_request=sr, author=world.agent, body=hostile)
+    services.comment_add(service_request=sr, author=world.agent, body=hostile, internal=True)
+    services.comment_add(service_request=sr, author=world.requester, body=hostile)
+    services.promise_make(service_request=sr, by=world.agent, due_at=timezone.now() + timedelta(days=2))
+    services.request_resolve(service_request=sr, by=world.agent, resolution_note=hostile)
+    services.feedback_give(service_request=sr, by=world.requester, rating=1, comment=hostile)
+    services.kudos_give(service_request=sr, sender=world.requester, recipient=world.agent, message=hostile[:280])
+    services.follow_up_close(
+        follow_up=FeedbackFollowUp.objects.get(), by=world.lead, action_taken=hostile, tell_requester=True
+    )
+    other = services.request_file(service=world.laptop, requester=world.requester, title="Second", values={})
+    services.request_transfer(service_request=other, to_service=world.certificate, by=world.agent, reason=hostile)
+    SavedView.objects.create(department=world.it, owner=world.lead, name=hostile[:80], query="q=x", shared=True)
+    services.api_token_create(user=world.requester, name=hostile[:80])
+    assessment = services.assessment_start(
+        department=world.it,
+        by=world.lead,
+        title=hostile[:120],
+        closes_at=timezone.now() + timedelta(days=7),
+        respondent_departments=[world.hr],
+        custom_criteria=["Clarity " + hostile[:60]],
+    )
+    invitation = assessment.invitations.get(respondent=world.requester)
+    criteria = {c.key: Score(4, hostile) for c in assessment.criteria.all()}
+    services.assessment_answer(invitation=invitation, by=world.requester, scores=criteria)
+    stats_refresh(days=[timezone.localdate()])
+
+    pages = {
+        world.requester: [
+            reverse("requests_app:request_detail", args=[sr.reference]),
+            reverse("requests_app:my_requests"),
+            reverse("requests_app:profile"),
+            reverse("requests_app:person", args=[world.agent.username]),
+            reverse("requests_app:thanks_board", args=[world.it.slug]),
+            reverse("requests_app:request_thank", args=[sr.reference]),
+            rating_url(request_id=sr.pk, user_id=world.requester.pk, score=5),
+            reverse("requests_app:assessment_answer", args=[invitation.token]),
+            reverse("requests_app:catalog"),
+        ],
+        world.colleague: [reverse("requests_app:request_detail", args=[sr.reference])],
+        world.lead: [
+            reverse("requests_app:request_detail", args=[sr.reference]),
+            reverse("requests_app:queue", args=[world.it.slug]),
+            reverse("requests_app:queue", args=[world.it.slug]) + "?status=all&q=" + "x",
+            reverse("requests_app:canned_response_list", args=[sr.reference]),
+            reverse("requests_app:department_dashboard", args=[world.it.slug]),
+            reverse("requests_app:assessment_detail", args=[assessment.pk]),
+            reverse("requests_app:assessment_list", args=[world.it.slug]),
+            reverse("requests_app:company"),
+            reverse("requests_app:request_transfer", args=[sr.reference]),
+        ],
+        world.other_agent: [reverse("requests_app:request_detail", args=[other.reference])],
+        world.admin: [
+            reverse("admin:requests_app_servicerequest_change", args=[sr.pk]),
+            reverse("admin:departments_auditentry_changelist"),
+        ],
+    }
+    for user, paths in pages.items():
+        client = client_for(user)
+        for path in paths:
+            response = client.get(path)
+            assert response.status_code == 200, (user, path, response.status_code)
+            assert_inert(response.content.decode(), f"{user.username} {path}")
+
+    for message in [*with_mail, *mail.outbox]:
+        for content, kind in getattr(message, "alternatives", []):
+            if kind == "text/html":
+                assert_inert(content, f"email {message.subject}")
+        assert "\n" not in message.subject
+
+    api = APIClient()
+    api.force_authenticate(world.lead)
+    detail = api.get(reverse("api:request", args=[sr.reference]))
+    listing = api.get(reverse("api:queue", args=[world.it.slug]) + "?status=all")
+    for response in (detail, listing):
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/json"
+        assert response["X-Content-Type-Options"] == "nosniff"
+    # Data, exactly as typed: the API neither runs nor mangles it (clients escape when they display).
+    assert detail.json()["title"] == hostile[:200]
+    assert detail.json()["comments"][0]["body"] == hostile
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<script>alert(1)</script>",
+        '<img src="x" onerror="alert(1)">',
+        '<a href=" javascript:alert(1)">x</a>',
+        '<svg onload="alert(1)"></svg>',
+        '<iframe src="https://evil.example/"></iframe>',
+        '<form action="javascript:alert(1)"></form>',
+        '<script src="//evil.example/x.js"></script>',
+    ],
+)
+def test_the_checker_catches_markup_that_would_run(markup):
+    """The test above can fail: this is what it would find if a template or filter let markup through."""
+    with pytest.raises(AssertionError):
+        assert_inert(f"<html><body><p>{markup}</p></body></html>", "sample")
