@@ -103,3 +103,30 @@ def test_production_is_https_only_with_hsts_but_lets_load_balancers_reach_health
     environment.update(SERVICEDESK_ENV="production", SECRET_KEY=GOOD_KEY)
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True)
     assert result.stdout.strip() == "True True True 31536000 True ['^healthz$']", result.stderr
+
+
+def test_tasks_have_time_limits_so_a_stuck_task_cannot_hold_a_worker_forever() -> None:
+    assert app.conf.task_time_limit == 300
+    assert app.conf.task_soft_time_limit == 240
+    assert app.conf.task_soft_time_limit < app.conf.task_time_limit
+
+
+def test_beat_runs_the_feedback_sweep_and_the_summary_refresh() -> None:
+    from django.conf import settings
+
+    schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
+    assert schedule["requests_app.feedback_sweep"] == settings.FEEDBACK_SWEEP_SECONDS
+    assert schedule["requests_app.stats_refresh"] == settings.STATS_REFRESH_SECONDS
+    assert set(schedule) <= set(app.tasks)  # every scheduled task exists
+
+
+def test_the_procfile_runs_web_worker_and_beat_on_this_project() -> None:
+    processes = dict(line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines() if line.strip())
+    assert processes["web"].strip().startswith("gunicorn servicedesk.wsgi")
+    assert processes["worker"].strip().startswith("celery -A servicedesk worker")
+    assert processes["beat"].strip().startswith("celery -A servicedesk beat")
+    assert "migrate" in processes["release"]
+    for unit in ("web", "worker", "beat"):
+        text = (ROOT / "deploy" / "systemd" / f"servicedesk-{unit}.service").read_text()
+        assert "EnvironmentFile=/etc/servicedesk/servicedesk.env" in text
+        assert "Restart=always" in text
