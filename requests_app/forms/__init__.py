@@ -10,7 +10,7 @@ from .filing import (
     MultipleFileField,
     MultipleFileInput,
     ServiceRequestForm,
-    validate_attachment_size,
+    validate_attachment,
 )
 from .queue import BulkForm, QueueFilterForm, SavedViewForm
 from .request_page import (
@@ -40,5 +40,5 @@ __all__ = [
     "StatusForm",
     "TransferForm",
     "WatcherForm",
-    "validate_attachment_size",
+    "validate_attachment",
 ]

@@ -19,15 +19,19 @@ from django.template.defaultfilters import filesizeformat
 
 from departments.models import FieldType, Service, ServiceField
 
+from ..uploads import validate_attachment as validate_attachment_type
+
 User = get_user_model()
 
 
-def validate_attachment_size(upload: UploadedFile) -> None:
+def validate_attachment(upload: UploadedFile) -> None:
+    """Size first (the cheaper refusal), then the type read from the content (``requests_app.uploads``)."""
     limit = settings.ATTACHMENT_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise forms.ValidationError(
             f"“{upload.name}” is {filesizeformat(upload.size)}; files may be at most {filesizeformat(limit)}."
         )
+    validate_attachment_type(upload)
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -49,7 +53,7 @@ class MultipleFileField(forms.FileField):
         else:
             files = [single_clean(data, initial)] if data else []
         for upload in files:
-            validate_attachment_size(upload)
+            validate_attachment(upload)
         return files
 
 
@@ -80,7 +84,7 @@ def _form_field(definition: ServiceField) -> forms.Field:
     if kind == FieldType.CHECKBOX:
         return forms.BooleanField(**common)
     if kind == FieldType.FILE:
-        return forms.FileField(validators=[validate_attachment_size], **common)
+        return forms.FileField(validators=[validate_attachment], **common)
     raise ValueError(f"Unknown field type {kind!r}")
 
 

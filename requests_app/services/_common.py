@@ -21,6 +21,7 @@ from ..models import (
     ServiceRequest,
     Status,
 )
+from ..uploads import sniff
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +77,8 @@ def save_attachments(
             field_name=field_name,
             original_name=(upload.name or "file")[:255],
             size=upload.size or 0,
-            content_type=(getattr(upload, "content_type", "") or "")[:120],
+            # What the content is, not what the browser claimed (requests_app.uploads).
+            content_type=sniff(upload).content_type[:120],
             uploaded_by=uploaded_by,
         )
         attachment.file.save(upload.name or "file", upload, save=False)
