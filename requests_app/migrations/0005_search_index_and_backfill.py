@@ -12,12 +12,16 @@ FROM requests_app_servicerequest r
 WHERE NOT EXISTS (SELECT 1 FROM requests_app_handoff h WHERE h.request_id = r.id)
 """
 
-SEARCH_POSTGRES = """
+SEARCH_POSTGRES = r"""
 INSERT INTO requests_app_requestsearch (request_id, document, text)
 SELECT r.id,
-       to_tsvector('simple', r.reference || ' ' || r.title || ' ' || r.values::text || ' ' ||
-                   coalesce((SELECT string_agg(c.body, ' ') FROM requests_app_comment c
-                             WHERE c.request_id = r.id AND NOT c.internal), '')),
+       -- Split into the words a search is split into (\w+), as requests_app.services.search does:
+       -- PostgreSQL's own parser would read "IT-1042" as "it" and the number "-1042".
+       to_tsvector('simple', regexp_replace(
+           r.reference || ' ' || r.title || ' ' || r.values::text || ' ' ||
+           coalesce((SELECT string_agg(c.body, ' ') FROM requests_app_comment c
+                     WHERE c.request_id = r.id AND NOT c.internal), ''),
+           '\W+', ' ', 'g')),
        ''
 FROM requests_app_servicerequest r
 ON CONFLICT (request_id) DO NOTHING

@@ -14,7 +14,16 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from departments.models import PRIORITY_RANK, AssignmentRule, Department, Membership, Priority, Profile, Service
+from departments.models import (
+    PRIORITY_RANK,
+    AssignmentRule,
+    Department,
+    Membership,
+    Priority,
+    Profile,
+    Role,
+    Service,
+)
 
 from .. import notifications, sla_engine
 from ..models import EventKind, Handoff, NotificationKind, ServiceRequest, Status
@@ -32,8 +41,9 @@ def rule_assignee(*, department: Department, service: Service) -> tuple[Abstract
 
     Call inside the filing transaction after the department row is locked (the number increment
     locks it): round robin reads and advances turns, and two filings must not take the same turn.
-    Round robin gives the request to the available member with the lowest turn (ties by membership
-    age), then moves them to the back of the line, so N requests over K members differ by at most one.
+    Round robin gives the request to the available agent with the lowest turn (ties by membership age;
+    leads triage and are not in the line), then moves them to the back of the line, so N requests over K
+    agents differ by at most one.
     """
     if department.assignment_rule == AssignmentRule.BY_SERVICE:
         user = service.default_assignee
@@ -42,7 +52,7 @@ def rule_assignee(*, department: Department, service: Service) -> tuple[Abstract
         return None, ""
     if department.assignment_rule == AssignmentRule.ROUND_ROBIN:
         membership = (
-            Membership.objects.filter(department=department, is_available=True, user__is_active=True)
+            Membership.objects.filter(department=department, role=Role.AGENT, is_available=True, user__is_active=True)
             .select_related("user")
             .order_by("round_robin_turn", "id")
             .first()

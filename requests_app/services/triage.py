@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from departments.models import Department, Membership, Service
@@ -239,17 +240,20 @@ def saved_view_delete(*, view: SavedView, by: AbstractBaseUser) -> None:
 def membership_set_available(*, membership: Membership, available: bool, by: AbstractBaseUser) -> Membership:
     """An agent marks themselves (or a lead marks a member) available for round-robin assignment.
 
-    Coming back puts the member at the back of the line (the department's current turn), so a week
-    of leave is not repaid with a week of consecutive assignments.
+    Coming back puts the member at the back of the line (the department's next turn, after everyone
+    already in line), so a week of leave is not repaid with a week of consecutive assignments. The
+    last member served holds the current turn; sharing it would let an older membership jump ahead.
     """
     if membership.user_id != by.pk and not is_lead(by, membership.department_id):
         raise PermissionDenied("Only the member themselves or a lead can change availability.")
     changes: dict[str, Any] = {"is_available": available}
-    if available and not membership.is_available:
-        changes["round_robin_turn"] = Department.objects.values_list("round_robin_counter", flat=True).get(
-            pk=membership.department_id
-        )
-    Membership.objects.filter(pk=membership.pk).update(**changes)
+    with transaction.atomic():
+        if available and not membership.is_available:
+            # Advanced like a filing does, under the department row's lock: no two members share a turn.
+            department = Department.objects.filter(pk=membership.department_id)
+            department.update(round_robin_counter=F("round_robin_counter") + 1)
+            changes["round_robin_turn"] = department.values_list("round_robin_counter", flat=True).get()
+        Membership.objects.filter(pk=membership.pk).update(**changes)
     for key, value in changes.items():
         setattr(membership, key, value)
     forget_memberships(membership.user)
