@@ -122,4 +122,3 @@ def test_downloads_are_attachments_with_nosniff_and_another_persons_url_is_404(w
     assert mine["Content-Type"] == "application/octet-stream"
     assert b"".join(mine.streaming_content) == PNG
     assert theirs.status_code == 404
-
