@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import Sum
+from django.utils import timezone
 
 from departments.models import Department, Service
 
@@ -338,6 +339,6 @@ def review_figures(department: Department, month: date) -> ReviewFigures:
         current=months[month],
         previous=months[before],
         actions_open=[a for a in actions if a.done_at is None],
-        actions_done=[a for a in actions if a.done_at is not None and a.done_at.date() <= end],
+        actions_done=[a for a in actions if a.done_at is not None and timezone.localdate(a.done_at) <= end],
         computed_at=last_computed(),
     )

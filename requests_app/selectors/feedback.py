@@ -105,11 +105,14 @@ class GroupSummary:
     department: Department
     invited: int
     answered: int
+    # Set when the smaller groups together are below the threshold: showing this group beside the
+    # aggregate would give away their answers by difference (aggregate x all - this group x its size).
+    withheld: bool = False
 
     @property
     def shown(self) -> bool:
         """A group's own figures are shown only from ``ANONYMITY_THRESHOLD`` respondents on."""
-        return self.answered >= ANONYMITY_THRESHOLD
+        return self.answered >= ANONYMITY_THRESHOLD and not self.withheld
 
 
 @dataclass
@@ -129,7 +132,11 @@ class AssessmentResults:
 
 
 def _averages(assessment: Assessment) -> dict[str, tuple[int, float]]:
-    """{criterion key: (answers, average)} of an earlier assessment, for the comparison."""
+    """{criterion key: (answers, average)} of an earlier assessment, for the comparison; nothing when it
+    had fewer than ``ANONYMITY_THRESHOLD`` respondents (its own page shows nothing either)."""
+    answered = AssessmentInvitation.objects.filter(assessment=assessment, answered_at__isnull=False).count()
+    if answered < ANONYMITY_THRESHOLD:
+        return {}
     scores: dict[str, list[int]] = {}
     for key, score in AssessmentAnswer.objects.filter(criterion__assessment=assessment).values_list(
         "criterion__key", "score"
@@ -140,8 +147,9 @@ def _averages(assessment: Assessment) -> dict[str, tuple[int, float]]:
 
 def assessment_results(assessment: Assessment) -> AssessmentResults:
     """Per criterion: the overall average, the change since the previous assessment, and per answering
-    department only for groups of at least ``ANONYMITY_THRESHOLD`` respondents. Comments are listed
-    without names or groups, and only when the results are shown at all."""
+    department only for groups of at least ``ANONYMITY_THRESHOLD`` respondents, and only while the
+    smaller groups together have none or at least that many (else no group is shown on its own).
+    Comments are listed without names or groups, and only when the results are shown at all."""
     criteria = list(assessment.criteria.all())
     invitations = list(AssessmentInvitation.objects.filter(assessment=assessment).select_related("group"))
     groups: dict[int, GroupSummary] = {}
@@ -149,6 +157,10 @@ def assessment_results(assessment: Assessment) -> AssessmentResults:
         summary = groups.setdefault(invitation.group_id, GroupSummary(invitation.group, 0, 0))
         summary.invited += 1
         summary.answered += invitation.answered_at is not None
+    below = sum(g.answered for g in groups.values() if g.answered < ANONYMITY_THRESHOLD)
+    if 0 < below < ANONYMITY_THRESHOLD:
+        for summary in groups.values():
+            summary.withheld = True
     answers = list(
         AssessmentAnswer.objects.filter(invitation__assessment=assessment).values_list(
             "criterion_id", "invitation__group_id", "score", "comment"
@@ -189,7 +201,7 @@ def assessment_results(assessment: Assessment) -> AssessmentResults:
         invited=len(invitations),
         groups=ordered,
         criteria=[results[c.pk] for c in criteria],
-        hidden_groups=sum(1 for g in ordered if not g.shown and g.answered),
+        hidden_groups=sum(1 for g in ordered if 0 < g.answered < ANONYMITY_THRESHOLD),
     )
 
 

@@ -84,9 +84,9 @@ class _RelationTotals:
     rating_sum: int = 0
 
 
-def _requests_with_event(kind: str, start: datetime, end: datetime) -> Any:
-    """Requests that have a ``kind`` event in [start, end): one index range on the events table."""
-    ids = RequestEvent.objects.filter(kind=kind, created_at__gte=start, created_at__lt=end).values("request_id")
+def _requests_with_event(kinds: tuple[str, ...], start: datetime, end: datetime) -> Any:
+    """Requests that have an event of ``kinds`` in [start, end): index ranges on the events table."""
+    ids = RequestEvent.objects.filter(kind__in=kinds, created_at__gte=start, created_at__lt=end).values("request_id")
     return ServiceRequest.objects.filter(pk__in=ids)
 
 
@@ -99,7 +99,7 @@ def _compute_day(day: date, now: datetime) -> tuple[list[ServiceDay], list[Relat
         return services.setdefault(service_id, _ServiceTotals(department_id))
 
     filed = (
-        _requests_with_event(EventKind.FILED, start, end)
+        _requests_with_event((EventKind.FILED,), start, end)
         .filter(created_at__gte=start, created_at__lt=end)
         .values("service_id", "department_id", "requester_department_id")
         .annotate(n=Count("pk"))
@@ -109,7 +109,7 @@ def _compute_day(day: date, now: datetime) -> tuple[list[ServiceDay], list[Relat
         relations[(row["requester_department_id"], row["department_id"])].filed += row["n"]
 
     responded = (
-        _requests_with_event(EventKind.REPLY, start, end)
+        _requests_with_event((EventKind.REPLY, EventKind.RESOLVED), start, end)  # a resolution can be the first answer
         .filter(first_responded_at__gte=start, first_responded_at__lt=end)
         .values_list(
             "service_id",
@@ -132,7 +132,7 @@ def _compute_day(day: date, now: datetime) -> tuple[list[ServiceDay], list[Relat
             relation.in_time += breached is None
 
     resolved = (
-        _requests_with_event(EventKind.RESOLVED, start, end)
+        _requests_with_event((EventKind.RESOLVED,), start, end)
         .filter(resolved_at__gte=start, resolved_at__lt=end, status__in=(Status.RESOLVED, Status.CLOSED))
         .values_list(
             "service_id",
@@ -287,7 +287,7 @@ def stats_refresh(*, days: Iterable[date] | None = None, now: datetime | None = 
     """
     now = now or timezone.now()
     today = local_day(now)
-    wanted = sorted(set(days)) if days is not None else [today - timedelta(days=1), today]
+    wanted = sorted(set(days)) if days else [today - timedelta(days=1), today]
     started = time.monotonic()
     with transaction.atomic():
         _one_at_a_time()

@@ -95,7 +95,10 @@ def request_change_status(
 
 
 def request_resolve(*, service_request: ServiceRequest, by: AbstractBaseUser, resolution_note: str) -> ServiceRequest:
-    """Resolve with a note the requester reads; the requester is told by email."""
+    """Resolve with a note the requester reads; the requester is told by email.
+
+    Without an earlier public reply, the resolution is also the first response.
+    """
     require_worker(by, service_request)
     old = service_request.status
     if Status.RESOLVED not in ALLOWED_TRANSITIONS[old]:
@@ -104,15 +107,13 @@ def request_resolve(*, service_request: ServiceRequest, by: AbstractBaseUser, re
     if not resolution_note:
         raise ValidationError({"resolution_note": "Say how the request was resolved; the requester reads this."})
     now = timezone.now()
+    changes = {"status": Status.RESOLVED, "resolved_at": now, "resolution_note": resolution_note, "updated_at": now}
+    if service_request.first_responded_at is None:
+        # The resolution note is the department's first public answer: reports count it as the first
+        # response (on time or late, as its clock says), not as a request that never got one.
+        changes["first_responded_at"] = now
     with transaction.atomic():
-        update_exactly_one(
-            service_request,
-            expected_status=old,
-            status=Status.RESOLVED,
-            resolved_at=now,
-            resolution_note=resolution_note,
-            updated_at=now,
-        )
+        update_exactly_one(service_request, expected_status=old, **changes)
         record(service_request, actor=by, kind=EventKind.RESOLVED, from_value=old, to_value=Status.RESOLVED)
         keep_promises(service_request, now=now, by=by)  # the resolution note is the promised update
         notifications.notification_create(
