@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import markdown as md
 import nh3
 from django import template
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from requests_app.sla import format_duration
@@ -203,3 +204,11 @@ def bars(items: list, title: str) -> SafeString:
     from requests_app.charts import bar_chart
 
     return bar_chart([n for _, n in items], [str(getattr(x, "name", x)) for x, _ in items], title=title)
+
+
+@register.filter
+def age(moment: datetime | None) -> str:
+    """How long ago, compactly ("5d 3h", "20h 4m"): for narrow columns."""
+    if moment is None:
+        return ""
+    return wall_duration(timezone.now() - moment)

@@ -22,6 +22,8 @@ from ..models import SavedView, ServiceRequest
 from ..permissions import get_queue_department_for_user, visible_requests_q
 from ..selectors.queue import DEFAULT_VIEWS, QueueFilters
 
+# The filters always in view; the others fold away under "More filters" unless one is in use.
+MAIN_FILTERS = ("q", "status", "priority", "sla", "assignee", "sort")
 # Query-string keys that are filters (what a saved view stores); paging is not.
 NOT_FILTERS = {"cursor", "page"}
 
@@ -89,6 +91,8 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         "rows": page.rows,
         "sla": selectors.sla_views(page.rows, services=ctx.services),
         "filter_query": _filter_query(request.GET),
+        "main_filters": MAIN_FILTERS,
+        "more_filters_used": any(request.GET.get(name) for name in form.fields if name not in MAIN_FILTERS),
         "views": views,
         "is_lead": is_lead(request.user, department.pk),
         "members": ctx.members,

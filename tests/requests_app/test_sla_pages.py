@@ -39,7 +39,7 @@ def file_at(world, when: datetime, title: str = "Help", priority: str | None = N
 
 
 def queue_titles(page: str) -> list[str]:
-    return re.findall(r'<td class="ref"><a href="[^"]+">[^<]+</a></td>\s*<td>([^<]+)</td>', page)
+    return re.findall(r'<td class="ref"><a href="[^"]+">[^<]+</a></td>\s*<td class="request-cell">([^<]+)<', page)
 
 
 def test_the_queue_is_sorted_by_the_nearest_due_time_by_default(world, office, client_for):

@@ -1087,7 +1087,7 @@ def test_the_queue_rows_carry_the_htmx_claim_and_a_plain_form_behind_it(world, c
 
     claim = reverse("requests_app:request_claim", args=[sr.reference])
     text = page.content.decode()
-    assert f'<form method="post" action="{claim}" class="d-inline" hx-post="{claim}"' in text
+    assert f'<form method="post" action="{claim}" hx-post="{claim}"' in text
     assert '<input type="hidden" name="next" value="/queues/it/?assignee=unassigned">' in text
     assert f'hx-target="#row-{sr.reference}"' in text
 

@@ -51,6 +51,7 @@ from requests_app.models import (
     Comment,
     EventKind,
     Feedback,
+    FeedbackFollowUp,
     Kudos,
     Notification,
     RequestEvent,
@@ -333,6 +334,7 @@ class Seeder:
                 feedback = services.feedback_give(service_request=sr, by=sr.requester, rating=rating, comment=comment)
                 rated_at = min(sr.resolved_at + timedelta(hours=rng.uniform(1, 30)), self.now)
                 Feedback.objects.filter(pk=feedback.pk).update(created_at=rated_at)
+                FeedbackFollowUp.objects.filter(feedback=feedback).update(opened_at=rated_at)
                 RequestEvent.objects.filter(request=sr, kind=EventKind.FEEDBACK_GIVEN).update(created_at=rated_at)
             if sr.assignee_id and sr.assignee_id != sr.requester_id and rng.random() < KUDOS_SHARE:
                 kudos = services.kudos_give(
