@@ -314,7 +314,12 @@ class Seeder:
         hr, finance = crews.get("hr"), crews.get("finance")
         if hr is None or finance is None:
             return
-        moving = ServiceRequest.objects.filter(department=hr.department, status=Status.OPEN).order_by("-id").first()
+        moving = (
+            ServiceRequest.objects.filter(department=hr.department, status=Status.OPEN)
+            .exclude(requester__memberships__department=finance.department)  # nobody serves their own request
+            .order_by("-id")
+            .first()
+        )
         if moving is not None:
             services.request_transfer(
                 service_request=moving, to_service=finance.services[0][0], by=hr.lead, reason=TRANSFER_REASON
