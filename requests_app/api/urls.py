@@ -2,7 +2,7 @@
 web pages does not apply here (an API caller gets a 401 JSON answer instead)."""
 
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -25,4 +25,6 @@ urlpatterns = [
     path("requests/<str:reference>/status/", _api(views.StatusView), name="request_status"),
     path("requests/<str:reference>/priority/", _api(views.PriorityView), name="request_priority"),
     path("queues/<slug:slug>/requests/", _api(views.QueueView), name="queue"),
+    # Last: any other address is a JSON 404 (one without its trailing slash is redirected here first).
+    re_path(r"^(.*/)?$", _api(views.NotFoundView), name="not_found"),
 ]

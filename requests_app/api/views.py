@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from departments.models import Department, Service
+from departments.models import Department, FieldType, Service
 
 from .. import selectors, services
 from ..forms import QueueFilterForm, ServiceRequestForm
@@ -138,10 +138,20 @@ def _form_input(request: Request, service: Service, data: dict[str, Any]) -> tup
             raise ValidationError({"values": ["Send the field values as a JSON object."]}) from None
     if not isinstance(values, dict):
         raise ValidationError({"values": ["Send the field values as a JSON object keyed by field name."]})
-    known = {f.name for f in service.fields.all()}
-    unknown = sorted(set(values) - known)
+    definitions = {f.name: f for f in service.fields.all()}
+    unknown = sorted(set(values) - set(definitions))
     if unknown:
         raise ValidationError({f"values.{name}": ["This service has no such field."] for name in unknown})
+    text_for_files = sorted(
+        name for name, value in values.items() if definitions[name].field_type == FieldType.FILE and value
+    )
+    if text_for_files:
+        raise ValidationError(
+            {
+                f"values.{name}": [f"A file field takes a file: send multipart/form-data with files.{name}."]
+                for name in text_for_files
+            }
+        )
     form_data: dict[str, Any] = {"title": data.get("title", "")}
     for name, value in values.items():
         if value is None or value is False:
