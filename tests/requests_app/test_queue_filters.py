@@ -49,7 +49,7 @@ def file_at(when: datetime, world: Any, title: str, *, priority: str | None = No
         return services.request_file(service=service, requester=requester, title=title, values=extra, priority=priority)
 
 
-ROW_RE = re.compile(r'<td class="ref"><a href="[^"]+">([^<]+)</a></td>\s*<td>([^<]+)')
+ROW_RE = re.compile(r'<td class="ref"><a href="[^"]+">([^<]+)</a></td>\s*<td class="request-cell">([^<]+)')
 
 
 def queue_page(client: Any, department: Any, **params: Any) -> str:
