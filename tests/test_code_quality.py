@@ -31,3 +31,16 @@ def test_no_missing_migrations() -> None:
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    """.ci/run must run what the README tells people to run, not a variant of it."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    commands = re.findall(r"```sh\n(.+?)\n```", readme)
+    run_command, test_command = commands[0], commands[1]
+    assert run_command.endswith("manage.py up")
+    assert "pytest" in test_command
+    ci_lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert ci_lines[-1] == test_command
