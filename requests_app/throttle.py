@@ -8,6 +8,7 @@ settings as "<count>/<seconds>" (``"30/3600"``); a count of 0 switches the limit
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,6 +21,9 @@ from rest_framework.throttling import BaseThrottle
 if TYPE_CHECKING:  # rest_framework.views imports this module through its settings: no import at run time
     from rest_framework.request import Request
     from rest_framework.views import APIView
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,12 +59,18 @@ def hit(scope: str, user_id: int, limit: Limit, now: float | None = None) -> Ver
     now = time.time() if now is None else now
     window = int(now // limit.seconds)
     key = f"throttle:{scope}:{user_id}:{window}"
-    cache.add(key, 0, timeout=limit.seconds + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this call starts the window
-        cache.add(key, 1, timeout=limit.seconds + 1)
-        count = 1
+        cache.add(key, 0, timeout=limit.seconds + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr: this call starts the window
+            cache.add(key, 1, timeout=limit.seconds + 1)
+            count = 1
+    except Exception:  # noqa: BLE001 - the cache (Redis) is down: serve, do not fail the person
+        # A limit is a protection, not a requirement: with its store unreachable the call goes through
+        # (the outage is logged, and /healthz reports the broker on the same Redis).
+        logger.warning("Rate limit store unreachable; %s call of user %s allowed unchecked", scope, user_id)
+        return Verdict(True)
     if count > limit.count:
         return Verdict(False, max(1, int((window + 1) * limit.seconds - now) + 1))
     return Verdict(True)

@@ -138,3 +138,18 @@ def test_counts_are_shared_through_redis_between_processes(settings):
 
     assert first.allowed is True
     assert third.allowed is False
+
+
+def test_with_the_counting_store_down_calls_go_through_and_the_outage_is_logged(settings, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/1",  # nothing listens on port 1
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        }
+    }
+
+    verdict = throttle.hit("file", 7, throttle.Limit(1, 60))
+
+    assert verdict.allowed is True
+    assert "Rate limit store unreachable" in caplog.text
