@@ -50,14 +50,27 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from unittest import mock
+
+if __package__ in (None, ""):  # run as a script: make the checkout importable for ``bench.common``
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import (
+    at,
+    check_columns,
+    database_description,
+    execute,
+    indexes_rebuilt_after,
+    prepare_database,
+    series,
+    setup_django,
+    vacuum_analyze,
+)
 
 if TYPE_CHECKING:
     from requests_app import sla
     from requests_app.sweep import SweepResult
-
-ROOT = Path(__file__).resolve().parents[1]
 
 # Bump when the generated rows change, so old data sets are regenerated rather than reused.
 DATA_VERSION = 3
@@ -209,84 +222,18 @@ def run_cases(args: argparse.Namespace) -> int:
 # --- one case ---------------------------------------------------------------------------------
 
 
-def setup_django() -> None:
-    """Django with production-like query handling: no query log (DEBUG off), no sweep log lines.
-
-    Works from the checkout this file belongs to: Celery's Django fix-up puts the
-    current directory first on ``sys.path``, so run from elsewhere the bench would
-    time whatever ``requests_app`` that directory holds.
-    """
-    os.chdir(ROOT)
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "servicedesk.settings")
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-
-
-def refuse_unsafe_database(args: argparse.Namespace) -> str | None:
-    """Why this database must not be filled, or None; checked before the first connection."""
-    from django.conf import settings
-
-    database = settings.DATABASES["default"]
-    engine, name = database["ENGINE"], str(database["NAME"])
-    if engine.endswith("sqlite3") and not args.allow_sqlite:
-        return (
-            f"refusing to run against SQLite ({name}): the figures are about PostgreSQL. Set DATABASE_URL, e.g. "
-            "postgres://postgres@127.0.0.1:5432/servicedesk_bench, or pass --allow-sqlite."
-        )
-    if "bench" not in Path(name).name.lower() and not args.force:
-        return (
-            f'refusing to fill database "{name}": its name does not contain "bench". '
-            "Point DATABASE_URL at a bench database or pass --force."
-        )
-    return None
-
-
-def create_postgresql_database_if_missing() -> bool:
-    """Create the bench database through the ``postgres`` maintenance database; True if it was created."""
-    import psycopg
-    from django.conf import settings
-    from psycopg import sql
-
-    database = settings.DATABASES["default"]
-    options = {
-        "host": database.get("HOST") or None,
-        "port": database.get("PORT") or None,
-        "user": database.get("USER") or None,
-        "password": database.get("PASSWORD") or None,
-    }
-    with psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in options.items() if v}) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database["NAME"],)).fetchone()
-        if exists:
-            return False
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database["NAME"])))
-        return True
-
-
 def run_case(args: argparse.Namespace) -> int:
     setup_django()
-    reason = refuse_unsafe_database(args)
+    reason = prepare_database(allow_sqlite=args.allow_sqlite, force=args.force)
     if reason:
         print(f"ERROR: {reason}")
         return 2
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
 
     dataset = Dataset(args.open, args.due)
-    name = connection.settings_dict["NAME"]
-    if connection.vendor == "postgresql" and create_postgresql_database_if_missing():
-        print(f"created database {name}")
-    call_command("migrate", verbosity=0, interactive=False)
-    connection.ensure_connection()
-    server = connection.connection.info.server_version if connection.vendor == "postgresql" else None
-    print(
-        f"database {name} ({connection.vendor}{f' {server}' if server else ''}), N={dataset.open_requests} "
-        f"K={dataset.due_requests}, {os.cpu_count()} CPUs"
-    )
+    description = database_description()
+    print(f"database {description}, N={dataset.open_requests} K={dataset.due_requests}, {os.cpu_count()} CPUs")
 
     if settings.DEBUG:
         print("WARNING: DEBUG is on, so Django logs every query and the timings are inflated; unset DEBUG")
@@ -394,16 +341,8 @@ def ensure_fixtures() -> Fixtures:
     return Fixtures(department_id=department.pk, service_id=service.pk, requester_id=requester.pk)
 
 
-def _execute(sql_text: str, params: Any = None) -> list[tuple[Any, ...]]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql_text, params)
-        return cursor.fetchall() if cursor.description else []
-
-
 def _ensure_marker_table() -> None:
-    _execute(
+    execute(
         f"CREATE TABLE IF NOT EXISTS {MARKER_TABLE} (id integer PRIMARY KEY, open_requests bigint NOT NULL, "
         "due_requests bigint NOT NULL, data_version integer NOT NULL, department_id bigint NOT NULL, "
         "generated_at varchar(40) NOT NULL, generation_seconds double precision NOT NULL)"
@@ -411,7 +350,7 @@ def _ensure_marker_table() -> None:
 
 
 def read_marker() -> tuple[str, float]:
-    rows = _execute(f"SELECT generated_at, generation_seconds FROM {MARKER_TABLE} WHERE id = 1")
+    rows = execute(f"SELECT generated_at, generation_seconds FROM {MARKER_TABLE} WHERE id = 1")
     return rows[0][0], rows[0][1]
 
 
@@ -422,7 +361,7 @@ def why_not_reusable(dataset: Dataset, fixtures: Fixtures) -> str | None:
     from requests_app.models import ServiceRequest
 
     _ensure_marker_table()
-    rows = _execute(f"SELECT open_requests, due_requests, data_version, department_id FROM {MARKER_TABLE} WHERE id = 1")
+    rows = execute(f"SELECT open_requests, due_requests, data_version, department_id FROM {MARKER_TABLE} WHERE id = 1")
     if not rows:
         return "no data generated yet"
     wanted = (dataset.open_requests, dataset.due_requests, DATA_VERSION, fixtures.department_id)
@@ -438,14 +377,6 @@ def why_not_reusable(dataset: Dataset, fixtures: Fixtures) -> str | None:
 
 
 # --- generation -------------------------------------------------------------------------------
-
-
-def _at(vendor: str, seconds: str) -> str:
-    """SQL for the instant ``seconds`` (an SQL integer expression) after the ``%(now)s`` parameter."""
-    if vendor == "postgresql":
-        return f"(%(now)s::timestamptz + ({seconds}) * interval '1 second')"
-    # SQLite keeps Django datetimes as UTC text; strftime's %f gives milliseconds, which Django parses.
-    return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', %(now)s, CAST(({seconds}) AS text) || ' seconds')"
 
 
 def _by_priority(values: dict[str, object], due_value: object) -> str:
@@ -482,36 +413,22 @@ def request_columns(vendor: str) -> dict[str, str]:
         "priority": _by_priority({p: p for p in PRIORITIES}, DUE_PRIORITY),
         "priority_rank": _by_priority(PRIORITY_RANK, PRIORITY_RANK[DUE_PRIORITY]),
         "resolution_note": "''",
-        "created_at": _at(vendor, created),
-        "updated_at": _at(vendor, created),
-        "first_responded_at": f"CASE WHEN {waiting} THEN {_at(vendor, created + ' + 3600')} END",
-        "waiting_since": f"CASE WHEN {waiting} THEN {_at(vendor, created + ' + 7200')} END",
+        "created_at": at(vendor, created),
+        "updated_at": at(vendor, created),
+        "first_responded_at": f"CASE WHEN {waiting} THEN {at(vendor, created + ' + 3600')} END",
+        "waiting_since": f"CASE WHEN {waiting} THEN {at(vendor, created + ' + 7200')} END",
         "first_response_target_minutes": _by_priority({p: t[0] for p, t in TARGETS.items()}, TARGETS[DUE_PRIORITY][0]),
         "first_response_used_seconds": f"CASE WHEN {waiting} THEN 3600 ELSE 0 END",
-        "first_response_running_since": f"CASE WHEN {waiting} THEN NULL ELSE {_at(vendor, created)} END",
-        "first_response_due_at": f"CASE WHEN {waiting} THEN NULL ELSE {_at(vendor, check + ' + 7200')} END",
+        "first_response_running_since": f"CASE WHEN {waiting} THEN NULL ELSE {at(vendor, created)} END",
+        "first_response_due_at": f"CASE WHEN {waiting} THEN NULL ELSE {at(vendor, check + ' + 7200')} END",
         "resolution_target_minutes": _by_priority({p: t[1] for p, t in TARGETS.items()}, TARGETS[DUE_PRIORITY][1]),
         "resolution_used_seconds": f"CASE WHEN {waiting} THEN 7200 ELSE 0 END",
-        "resolution_running_since": f"CASE WHEN {waiting} THEN NULL ELSE {_at(vendor, created)} END",
-        "resolution_due_at": f"CASE WHEN {waiting} THEN NULL ELSE {_at(vendor, check + ' + 259200')} END",
-        "next_due_at": f"CASE WHEN {waiting} THEN NULL ELSE {_at(vendor, check + ' + 7200')} END",
+        "resolution_running_since": f"CASE WHEN {waiting} THEN NULL ELSE {at(vendor, created)} END",
+        "resolution_due_at": f"CASE WHEN {waiting} THEN NULL ELSE {at(vendor, check + ' + 259200')} END",
+        "next_due_at": f"CASE WHEN {waiting} THEN NULL ELSE {at(vendor, check + ' + 7200')} END",
         "sla_generation": f"CASE WHEN {waiting} THEN 3 ELSE 1 END",
-        "sla_next_check_at": f"CASE WHEN {waiting} THEN NULL ELSE {_at(vendor, check)} END",
+        "sla_next_check_at": f"CASE WHEN {waiting} THEN NULL ELSE {at(vendor, check)} END",
     }
-
-
-def _check_columns(columns: dict[str, str]) -> None:
-    """Fail loudly when the model gained a NOT NULL column the generator does not fill (or lost one it does)."""
-    from requests_app.models import ServiceRequest
-
-    fields = {f.column: f for f in ServiceRequest._meta.concrete_fields if not f.primary_key}
-    unknown = sorted(set(columns) - set(fields))
-    missing = sorted(c for c, f in fields.items() if not f.null and c not in columns)
-    if unknown or missing:
-        raise SystemExit(
-            f"ERROR: bench/sla_sweep.py is out of date with ServiceRequest: unknown columns {unknown}, "
-            f"NOT NULL columns without a value {missing}. Update request_columns() and bump DATA_VERSION."
-        )
 
 
 def _clear_requests(fixtures: Fixtures) -> None:
@@ -524,22 +441,9 @@ def _clear_requests(fixtures: Fixtures) -> None:
     if connection.vendor == "postgresql" and ServiceRequest.objects.count() == ours.count():
         # CASCADE empties the tables that point at requests (events, notifications, comments, ...):
         # in a bench database they only hold what earlier runs created for these requests.
-        _execute(f"TRUNCATE {ServiceRequest._meta.db_table} CASCADE")
+        execute(f"TRUNCATE {ServiceRequest._meta.db_table} CASCADE")
     else:
         ours.delete()
-
-
-def _secondary_indexes(table: str) -> list[tuple[str, str]]:
-    """(name, CREATE INDEX statement) of the table's indexes that back no constraint (PostgreSQL)."""
-    return [
-        (str(name), str(definition))
-        for name, definition in _execute(
-            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-            "WHERE i.indrelid = %s::regclass "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
-            [table],
-        )
-    ]
 
 
 def generate(dataset: Dataset, fixtures: Fixtures) -> float:
@@ -553,15 +457,11 @@ def generate(dataset: Dataset, fixtures: Fixtures) -> float:
     start = time.perf_counter()
     vendor = connection.vendor
     columns = request_columns(vendor)
-    _check_columns(columns)
+    check_columns(ServiceRequest, columns, "bench/sla_sweep.py")
     _ensure_marker_table()
-    _execute(f"DELETE FROM {MARKER_TABLE}")
-    if vendor == "postgresql":
-        series = "series(g) AS (SELECT * FROM generate_series(1, %(open)s))"
-    else:
-        series = "RECURSIVE series(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM series WHERE g < %(open)s)"
+    execute(f"DELETE FROM {MARKER_TABLE}")
     insert = (
-        f"WITH {series}, base AS (SELECT g, "
+        f"WITH RECURSIVE {series(vendor, 'series', '%(open)s')}, base AS (SELECT g, "
         "CASE WHEN (g - 1) %% %(step)s = 0 AND (g - 1) / %(step)s < %(due)s THEN 'due' "
         "WHEN g %% 2 = 0 THEN 'scheduled' ELSE 'waiting' END AS kind, "
         f"(CAST(g AS bigint) * 7919) %% {SPREAD_SECONDS} AS spread FROM series) "
@@ -583,29 +483,19 @@ def generate(dataset: Dataset, fixtures: Fixtures) -> float:
     with transaction.atomic():
         # One transaction: a crash leaves the previous data (and every index) as it was.
         _clear_requests(fixtures)
-        indexes: list[tuple[str, str]] = []
         if vendor == "postgresql":
-            _execute("SET LOCAL maintenance_work_mem = '256MB'")
             # Room on every page, as a table that lives through updates has: a due row's next
             # version then stays on its page, so the K due rows remain scattered over the heap
             # as in production instead of gathering in the few pages the first reset would move them to.
-            _execute(f"ALTER TABLE {table} SET (fillfactor = {FILLFACTOR})")
-            # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED; checking them at the end of the
-            # INSERT (not at commit) leaves no pending trigger events, which CREATE INDEX refuses.
-            _execute("SET CONSTRAINTS ALL IMMEDIATE")
-            indexes = _secondary_indexes(table)
-            for name, _ in indexes:
-                _execute(f"DROP INDEX {name}")
-        _execute(insert, params)
-        # Building an index once is several times faster than maintaining it row by row.
-        for _, definition in indexes:
-            _execute(definition)
+            execute(f"ALTER TABLE {table} SET (fillfactor = {FILLFACTOR})")
+        with indexes_rebuilt_after([table]):
+            execute(insert, params)
         Department.objects.filter(pk=fixtures.department_id).update(
             last_request_number=FIRST_NUMBER + dataset.open_requests
         )
-    _execute(f"VACUUM ANALYZE {table}" if vendor == "postgresql" else "ANALYZE")
+    vacuum_analyze([table])
     seconds = time.perf_counter() - start
-    _execute(
+    execute(
         f"INSERT INTO {MARKER_TABLE} (id, open_requests, due_requests, data_version, department_id, generated_at, "
         "generation_seconds) VALUES (1, %s, %s, %s, %s, %s, %s)",
         [
@@ -722,13 +612,13 @@ def reset_due_rows(dataset: Dataset, fixtures: Fixtures, due_ids: list[int]) -> 
             for first in range(0, len(due_ids), 500):
                 chunk = due_ids[first : first + 500]
                 placeholders = ", ".join(["%s"] * len(chunk))
-                _execute(f"DELETE FROM {model._meta.db_table} WHERE request_id IN ({placeholders})", chunk)
+                execute(f"DELETE FROM {model._meta.db_table} WHERE request_id IN ({placeholders})", chunk)
         with connection.cursor() as cursor:
             cursor.executemany(update, rows)
     if connection.vendor == "postgresql":
         # Clear the dead row versions of the previous run now, so every timed sweep meets the same index and heap.
         tables = ", ".join(m._meta.db_table for m in (ServiceRequest, Notification, RequestEvent))
-        _execute(f"VACUUM (INDEX_CLEANUP ON) {tables}")
+        execute(f"VACUUM (INDEX_CLEANUP ON) {tables}")
 
 
 # --- the plan ---------------------------------------------------------------------------------
@@ -766,7 +656,7 @@ def explain_batch_query(batch_size: int) -> tuple[str, str]:
     sql_text = selects[0]
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
     with transaction.atomic():
-        rows = _execute(prefix + sql_text)
+        rows = execute(prefix + sql_text)
         transaction.set_rollback(True)
     plan = "\n".join(str(row[0]) if connection.vendor == "postgresql" else str(row[-1]) for row in rows)
     return sql_text, plan
