@@ -17,6 +17,7 @@ from requests_app.sla import (
     format_duration,
     next_business_instant,
     parse_duration,
+    walk_between,
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -222,3 +223,29 @@ def test_time_while_paused_is_never_counted(
     due = add_business_time(calendar, resumed_at, target - used)
     counted = business_time_between(calendar, start, paused_at) + business_time_between(calendar, resumed_at, due)
     assert counted == target
+
+
+long_spans = st.integers(min_value=0, max_value=60 * 24 * 800).map(lambda m: timedelta(minutes=m))
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars, instants, long_spans)
+def test_summing_whole_days_gives_what_walking_the_intervals_gives(
+    calendar: Calendar, start: datetime, span: timedelta
+) -> None:
+    """Long spans (a clock overdue for months) are summed by days; DST changes and holidays included."""
+    end = start + span
+    assert business_time_between(calendar, start, end) == walk_between(calendar, start, end)
+    assert business_time_between(calendar, end, start) == -walk_between(calendar, start, end)
+
+
+def test_one_calendar_answers_spans_in_any_order_from_its_day_sums():
+    calendar = Calendar.build(BERLIN, NINE_TO_FIVE, holidays=[date(2026, 12, 24)])
+    spans = [
+        (datetime(2026, 6, 1, 10, tzinfo=UTC), datetime(2027, 3, 30, 12, tzinfo=UTC)),
+        (datetime(2025, 1, 6, 8, tzinfo=UTC), datetime(2025, 2, 1, 8, tzinfo=UTC)),  # before the first span
+        (datetime(2027, 5, 1, 8, tzinfo=UTC), datetime(2028, 1, 31, 8, tzinfo=UTC)),  # after it
+        (datetime(2026, 12, 20, 8, tzinfo=UTC), datetime(2026, 12, 31, 8, tzinfo=UTC)),  # inside, over a holiday
+    ]
+    for start, end in spans:
+        assert business_time_between(calendar, start, end) == walk_between(calendar, start, end)
