@@ -44,3 +44,14 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     assert "pytest" in test_command
     ci_lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
     assert ci_lines[-1] == test_command
+
+
+def test_template_comments_close_on_their_line() -> None:
+    """Django's {# #} comments are one line only; a multi-line one is printed on the page as text."""
+    unclosed = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in (ROOT / "templates").rglob("*.html")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if line.count("{#") != line.count("#}")
+    ]
+    assert unclosed == []

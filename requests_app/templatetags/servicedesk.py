@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import markdown as md
 import nh3
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from requests_app.sla import format_duration
@@ -212,3 +214,20 @@ def age(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return wall_duration(timezone.now() - moment)
+
+
+@register.filter
+def select_options(field: Any) -> SafeString:
+    """The ``<option>`` elements of a choice field with the current value selected, built in one pass.
+
+    A page of filters with long member lists would otherwise spend its time in template loops.
+    """
+    current = {str(v) for v in (field.value() if isinstance(field.value(), list) else [field.value()])}
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, mark_safe(" selected") if str(value) in current else "", label)
+            for value, label in field.field.choices
+        ),
+    )

@@ -58,7 +58,7 @@ def _sidebar(
 ) -> tuple[list[selectors.QueueView], selectors.QueueView]:
     """The sidebar's views and the page's own filter, all counted in one statement."""
     views: list[tuple[str, str, SavedView | None, QueueFilters | None]] = [
-        (name, query, None, ctx.filters(query)) for name, query in DEFAULT_VIEWS
+        (name, query, None, filters) for name, query, filters in DEFAULT_VIEWS
     ]
     for saved in selectors.saved_views(ctx.department, request.user):
         views.append((saved.name, saved.query, saved, ctx.filters(saved.query)))

@@ -143,7 +143,6 @@ def _queue_row(request: HttpRequest, sr: ServiceRequest, *, error: str = "", sta
         "sr": sr,
         "sla": selectors.sla_views([sr], services=[sr.service]),
         "is_lead": can_assign_others(request.user, sr),
-        "members": list(selectors.department_members(sr.department)) if can_assign_others(request.user, sr) else [],
         "row_error": error,
         "next_url": request.POST.get("next", ""),
     }
