@@ -117,8 +117,17 @@ class Calendar:
         if last < first:
             return 0
         if not self._anchor or first < self._anchor[0] or (last - self._anchor[0]).days + 1 >= len(self._prefix):
-            start = min(first, self._anchor[0]) if self._anchor else first
-            end = max(last, self._anchor[0] + timedelta(days=len(self._prefix) - 2)) if self._anchor else last
+            # Grow with a margin as wide as what is known already, so a page of rows reaching further and
+            # further back rebuilds a few times, not once per row.
+            if self._anchor:
+                known = len(self._prefix) - 1
+                start = (
+                    min(first, self._anchor[0] - timedelta(days=known)) if first < self._anchor[0] else self._anchor[0]
+                )
+                current_end = self._anchor[0] + timedelta(days=known - 1)
+                end = max(last, current_end + timedelta(days=known)) if last > current_end else current_end
+            else:
+                start, end = first - timedelta(days=7), last + timedelta(days=7)
             sums = [0]
             day = start
             while day <= end:

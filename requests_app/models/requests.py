@@ -97,7 +97,8 @@ class ServiceRequest(models.Model):
             models.Index(fields=["department", "-priority_rank", "created_at"], name="request_queue_priority_idx"),
             models.Index(fields=["department", "assignee", "status"], name="request_queue_assignee_idx"),
             models.Index(fields=["requester", "-updated_at"], name="request_requester_idx"),
-            models.Index(fields=["department", "next_due_at"], name="request_queue_due_idx"),
+            # With the id: the queue's default sort (nearest due time, then id) reads it in order.
+            models.Index(fields=["department", "next_due_at", "id"], name="request_queue_due_id_idx"),
             models.Index(
                 fields=["sla_next_check_at"],
                 name="request_sla_check_idx",

@@ -346,34 +346,41 @@ def views_with_counts(
     department: Department,
     user: AbstractBaseUser,
     now: datetime | None = None,
-    cap: int = VIEW_COUNT_CAP,
-) -> list[QueueView]:
-    """Each view with its live count, all counted in one SQL statement of capped scalar subqueries.
+    current: QueueFilters | None = None,
+) -> tuple[list[QueueView], QueueView | None]:
+    """Each view with its live count (up to ``VIEW_COUNT_CAP``), and the page's own filters (``current``,
+    up to ``COUNT_CAP``), all counted in one SQL statement of capped scalar subqueries.
 
-    A view whose filters no longer validate (``None``) shows no count rather than a wrong one.
+    Filters that appear twice (the page shows a view) are counted once. A view whose filters no longer
+    validate (``None``) shows no count rather than a wrong one.
     """
     now = now or timezone.now()
+    wanted: dict[QueueFilters, int] = {}  # filters (sort aside) -> the highest cap anyone needs
+    for _, _, _, filters in views:
+        if filters is not None:
+            key = replace(filters, sort="due")
+            wanted[key] = max(wanted.get(key, 0), VIEW_COUNT_CAP)
+    if current is not None:
+        wanted[replace(current, sort="due")] = COUNT_CAP
     parts: list[str] = []
     params: list[Any] = []
-    counted: dict[QueueFilters, int] = {}  # the same filters twice (a view and the page itself): counted once
-    for _, _, _, filters in views:
-        if filters is None or replace(filters, sort="due") in counted:
-            continue
-        counted[replace(filters, sort="due")] = len(parts)
+    for filters, cap in wanted.items():
         qs = queue_requests(department_ids=[department.pk], filters=filters, user=user, now=now)
         sql, sub_params = qs.order_by().values("pk")[: cap + 1].query.sql_with_params()
         parts.append(f"(SELECT count(*) FROM ({sql}) AS view_{len(parts)})")  # noqa: S608 - compiled by the ORM
         params.extend(sub_params)
-    counts: list[int] = []
+    counts: dict[QueueFilters, int] = {}
     if parts:
         with connection.cursor() as cursor:
             cursor.execute("SELECT " + ", ".join(parts), params)
-            counts = list(cursor.fetchone())
-    result = []
-    for name, query, saved, filters in views:
-        count = counts[counted[replace(filters, sort="due")]] if filters is not None else 0
-        result.append(QueueView(name, query, saved, min(count, VIEW_COUNT_CAP), count > VIEW_COUNT_CAP))
-    return result
+            counts = dict(zip(wanted, cursor.fetchone(), strict=True))
+
+    def view(name: str, query: str, saved: SavedView | None, filters: QueueFilters | None, cap: int) -> QueueView:
+        count = counts[replace(filters, sort="due")] if filters is not None else 0
+        return QueueView(name, query, saved, min(count, cap), count > cap)
+
+    result = [view(name, query, saved, filters, VIEW_COUNT_CAP) for name, query, saved, filters in views]
+    return result, (view("current", "", None, current, COUNT_CAP) if current is not None else None)
 
 
 def canned_responses(department: Department) -> list[CannedResponse]:

@@ -3,6 +3,7 @@ and the agent's availability for round robin."""
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -62,9 +63,8 @@ def _sidebar(
     ]
     for saved in selectors.saved_views(ctx.department, request.user):
         views.append((saved.name, saved.query, saved, ctx.filters(saved.query)))
-    views.append(("current", "", None, current))
-    counted = selectors.views_with_counts(views, department=ctx.department, user=request.user, cap=selectors.COUNT_CAP)
-    return counted[:-1], counted[-1]
+    counted, page = selectors.views_with_counts(views, department=ctx.department, user=request.user, current=current)
+    return counted, cast(selectors.QueueView, page)  # a page always has its own count
 
 
 def queue(request: HttpRequest, slug: str) -> HttpResponse:
