@@ -64,6 +64,10 @@ class Calendar:
     # kept with the calendar object, which lives as long as one page or one sweep batch.
     _prefix: list[int] = field(default_factory=list, compare=False, hash=False, repr=False)
     _anchor: list[date] = field(default_factory=list, compare=False, hash=False, repr=False)
+    # Each day's intervals as UTC instants, computed once per day (pages ask about the same few days).
+    _days: dict[date, list[tuple[datetime, datetime]]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     @classmethod
     def build(
@@ -95,14 +99,19 @@ class Calendar:
 
     def day_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
         """The working intervals of one local day, as UTC instants (none on a holiday)."""
-        if day in self.holidays:
-            return []
+        cached = self._days.get(day)
+        if cached is not None:
+            return cached
         result = []
-        for start_minute, end_minute in self.weekly[day.weekday()]:
-            start = self._local_instant(day, start_minute)
-            end = self._local_instant(day, end_minute)
-            if end > start:
-                result.append((start, end))
+        if day not in self.holidays:
+            for start_minute, end_minute in self.weekly[day.weekday()]:
+                start = self._local_instant(day, start_minute)
+                end = self._local_instant(day, end_minute)
+                if end > start:
+                    result.append((start, end))
+        if len(self._days) > 4000:  # a long-lived calendar (a sweep worker) does not grow without bound
+            self._days.clear()
+        self._days[day] = result
         return result
 
     def _day_seconds(self, day: date) -> int:
@@ -144,14 +153,11 @@ class Calendar:
         day = instant.astimezone(self.tz).date() - timedelta(days=1)
         found_any_since = day
         while True:
-            if day not in self.holidays:
-                for start_minute, end_minute in self.weekly[day.weekday()]:
-                    start = self._local_instant(day, start_minute)
-                    end = self._local_instant(day, end_minute)
-                    if end <= instant or end <= start:
-                        continue
-                    found_any_since = day
-                    yield max(start, instant), end
+            for start, end in self.day_intervals(day):
+                if end <= instant:
+                    continue
+                found_any_since = day
+                yield max(start, instant), end
             day += timedelta(days=1)
             if (day - found_any_since).days > MAX_SEARCH_DAYS:
                 break

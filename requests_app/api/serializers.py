@@ -95,6 +95,25 @@ class ClockSerializer(serializers.Serializer):
         return int(clock.overdue.total_seconds()) if clock.overdue is not None else None
 
 
+DATETIME = serializers.DateTimeField()
+
+
+def _seconds(span: Any) -> int | None:
+    return int(span.total_seconds()) if span is not None else None
+
+
+def clock_data(clock: ClockView) -> dict[str, Any]:
+    """What ``ClockSerializer`` documents, built directly: a list of a hundred rows has three hundred clocks,
+    and a serializer instance per clock costs more than everything else in the list."""
+    return {
+        "state": clock.state,
+        "label": clock.label,
+        "due_at": DATETIME.to_representation(clock.due_at) if clock.due_at else None,
+        "business_seconds_left": _seconds(clock.left),
+        "business_seconds_overdue": _seconds(clock.overdue),
+    }
+
+
 class SLASerializer(serializers.Serializer):
     first_response = ClockSerializer()
     resolution = ClockSerializer()
@@ -138,7 +157,7 @@ class RequestSerializer(serializers.ModelSerializer):
     @extend_schema_field(SLA_SCHEMA)
     def get_sla(self, sr: ServiceRequest) -> dict[str, Any]:
         clocks = self.context["sla"][sr.pk]
-        return {name: ClockSerializer(clock).data for name, clock in clocks.items()}
+        return {name: clock_data(clock) for name, clock in clocks.items()}
 
 
 class CommentSerializer(serializers.ModelSerializer):
