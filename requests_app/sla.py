@@ -60,10 +60,6 @@ class Calendar:
     tz: ZoneInfo
     weekly: Mapping[int, tuple[Interval, ...]]
     holidays: frozenset[date] = field(default_factory=frozenset)
-    # Business seconds of whole days, summed from ``_anchor`` (see ``_whole_days``): built on first use and
-    # kept with the calendar object, which lives as long as one page or one sweep batch.
-    _prefix: list[int] = field(default_factory=list, compare=False, hash=False, repr=False)
-    _anchor: list[date] = field(default_factory=list, compare=False, hash=False, repr=False)
     # Each day's intervals as UTC instants, computed once per day (pages ask about the same few days).
     _days: dict[date, list[tuple[datetime, datetime]]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
@@ -117,35 +113,48 @@ class Calendar:
     def _day_seconds(self, day: date) -> int:
         return sum(int((end - start).total_seconds()) for start, end in self.day_intervals(day))
 
+    def _nominal(self, weekday: int) -> int:
+        """Seconds of a weekday's intervals on a day without a clock change."""
+        return sum((end - start) * 60 for start, end in self.weekly[weekday])
+
+    def _clock_change_days(self, first: date, last: date) -> list[date]:
+        """Days in [first, last] whose local midnight and the next one have different UTC offsets."""
+
+        def offset(day: date) -> timedelta | None:
+            return datetime.combine(day, time()).replace(tzinfo=self.tz).utcoffset()
+
+        found = []
+        month = first.replace(day=1)
+        while month <= last:
+            following = (month + timedelta(days=32)).replace(day=1)
+            if offset(month) != offset(following):
+                day = max(month, first - timedelta(days=1))
+                while day < following and day <= last:
+                    if offset(day) != offset(day + timedelta(days=1)) and day >= first:
+                        found.append(day)
+                    day += timedelta(days=1)
+            month = following
+        return found
+
     def whole_days(self, first: date, last: date) -> int:
         """Business seconds of the days ``first`` to ``last`` inclusive (0 when ``last`` < ``first``).
 
-        Prefix sums over a span of days, extended as needed: a page that shows the clocks of requests
-        overdue for a year walks each day once, not once per request.
+        By arithmetic instead of day by day: whole weeks of the working week, less the holidays, corrected
+        on the days the clocks change (a 24/7 calendar's day is then 23 or 25 hours). A page showing clocks
+        overdue for a year does this in microseconds per clock.
         """
         if last < first:
             return 0
-        if not self._anchor or first < self._anchor[0] or (last - self._anchor[0]).days + 1 >= len(self._prefix):
-            # Grow with a margin as wide as what is known already, so a page of rows reaching further and
-            # further back rebuilds a few times, not once per row.
-            if self._anchor:
-                known = len(self._prefix) - 1
-                start = (
-                    min(first, self._anchor[0] - timedelta(days=known)) if first < self._anchor[0] else self._anchor[0]
-                )
-                current_end = self._anchor[0] + timedelta(days=known - 1)
-                end = max(last, current_end + timedelta(days=known)) if last > current_end else current_end
-            else:
-                start, end = first - timedelta(days=7), last + timedelta(days=7)
-            sums = [0]
-            day = start
-            while day <= end:
-                sums.append(sums[-1] + self._day_seconds(day))
-                day += timedelta(days=1)
-            self._anchor[:] = [start]
-            self._prefix[:] = sums
-        base = self._anchor[0]
-        return self._prefix[(last - base).days + 1] - self._prefix[(first - base).days]
+        weeks, rest = divmod((last - first).days + 1, 7)
+        total = weeks * sum(self._nominal(day) for day in range(7))
+        total += sum(self._nominal((first.weekday() + i) % 7) for i in range(rest))
+        for holiday in self.holidays:
+            if first <= holiday <= last:
+                total -= self._nominal(holiday.weekday())
+        for day in self._clock_change_days(first, last):
+            if day not in self.holidays:
+                total += self._day_seconds(day) - self._nominal(day.weekday())
+        return total
 
     def intervals_from(self, instant: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working intervals (UTC) that end after ``instant``, in order, clipped to start no earlier than it."""
