@@ -60,6 +60,8 @@ class Calendar:
     tz: ZoneInfo
     weekly: Mapping[int, tuple[Interval, ...]]
     holidays: frozenset[date] = field(default_factory=frozenset)
+    # Months' clock-change days, found once per calendar object (``_change_in_month``).
+    _changes: dict[date, date | None] = field(default_factory=dict, compare=False, hash=False, repr=False)
     # Each day's intervals as UTC instants, computed once per day (pages ask about the same few days).
     _days: dict[date, list[tuple[datetime, datetime]]] = field(
         default_factory=dict, compare=False, hash=False, repr=False
@@ -117,23 +119,37 @@ class Calendar:
         """Seconds of a weekday's intervals on a day without a clock change."""
         return sum((end - start) * 60 for start, end in self.weekly[weekday])
 
+    def _offset(self, day: date) -> timedelta | None:
+        return datetime.combine(day, time()).replace(tzinfo=self.tz).utcoffset()
+
+    def _change_in_month(self, month: date) -> date | None:
+        """The day of ``month`` whose next midnight has another UTC offset (zones change at most once a
+        month), found by halving; remembered per calendar object."""
+        if month in self._changes:
+            return self._changes[month]
+        following = (month + timedelta(days=32)).replace(day=1)
+        found = None
+        if self._offset(month) != self._offset(following):
+            low, high = month, following  # offset(low) differs from offset(high)
+            while (high - low).days > 1:
+                middle = low + timedelta(days=(high - low).days // 2)
+                if self._offset(middle) == self._offset(low):
+                    low = middle
+                else:
+                    high = middle
+            found = low
+        self._changes[month] = found
+        return found
+
     def _clock_change_days(self, first: date, last: date) -> list[date]:
         """Days in [first, last] whose local midnight and the next one have different UTC offsets."""
-
-        def offset(day: date) -> timedelta | None:
-            return datetime.combine(day, time()).replace(tzinfo=self.tz).utcoffset()
-
         found = []
         month = first.replace(day=1)
         while month <= last:
-            following = (month + timedelta(days=32)).replace(day=1)
-            if offset(month) != offset(following):
-                day = max(month, first - timedelta(days=1))
-                while day < following and day <= last:
-                    if offset(day) != offset(day + timedelta(days=1)) and day >= first:
-                        found.append(day)
-                    day += timedelta(days=1)
-            month = following
+            day = self._change_in_month(month)
+            if day is not None and first <= day <= last:
+                found.append(day)
+            month = (month + timedelta(days=32)).replace(day=1)
         return found
 
     def whole_days(self, first: date, last: date) -> int:
