@@ -385,6 +385,9 @@ def schedule(sr: ServiceRequest, config: SLAConfig, promises: Iterable[FollowUpP
             items.append(Due(since, NotificationKind.SLA_WARNING, clock, passed, target))
         if getattr(sr, breached_f) is None and getattr(sr, due_f) is not None:
             items.append(Due(getattr(sr, due_f), NotificationKind.SLA_BREACH, clock, 100, generation=sr.sla_generation))
+    promises = list(promises)
+    if not (sr.status in (Status.WAITING, Status.RESOLVED) or promises):
+        return items  # the reminder rule matters only from here on: not read for a request just filed
     rule = config.rule(sr.department_id)
     if sr.status == Status.WAITING and sr.waiting_since is not None:
         since = sr.waiting_since

@@ -1,7 +1,7 @@
 """Reads for pages and the API: querysets with their joins and prefetches already applied, so a page's
 query count does not grow with its rows."""
 
-from .catalog import catalog_departments, service_for_filing, sla_targets_by_priority
+from .catalog import catalog_departments, service_for_api_filing, service_for_filing, sla_targets_by_priority
 from .queue import (
     COUNT_CAP,
     DEFAULT_VIEWS,
@@ -60,6 +60,7 @@ __all__ = [
     "request_for_page",
     "request_kudos",
     "saved_views",
+    "service_for_api_filing",
     "service_for_filing",
     "sla_targets_by_priority",
     "sla_views",

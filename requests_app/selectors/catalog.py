@@ -50,3 +50,16 @@ def sla_targets_by_priority(service: Service) -> dict[str, Any]:
     if policy is None:
         return {}
     return {t.priority: t for t in policy.targets.all()}
+
+
+def service_for_api_filing(pk: int) -> Service | None:
+    """An active service with what filing needs (fields, and its SLA configuration joined), or None."""
+    if not 0 < pk < 2**63:
+        return None
+    return (
+        Service.objects.active()
+        .select_related(*sla_engine.SERVICE_JOINS)
+        .prefetch_related("fields")
+        .filter(pk=pk)
+        .first()
+    )

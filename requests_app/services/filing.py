@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -32,7 +32,12 @@ from .search import search_index_request
 
 
 def requester_department_id(user: AbstractBaseUser) -> int | None:
-    """The requester's home department, from their profile (None without one)."""
+    """The requester's home department, from their profile (None without one); no query when the profile
+    came with the user (``select_related("profile")``, as API token sign-in does)."""
+    cached = getattr(getattr(user, "_state", None), "fields_cache", {})
+    if "profile" in cached:
+        profile = cached["profile"]
+        return profile.department_id if profile is not None else None
     return Profile.objects.filter(user_id=user.pk).values_list("department_id", flat=True).first()
 
 
@@ -97,6 +102,19 @@ def handoff_open(
     )
 
 
+def _next_number(department_id: int) -> tuple[int, str, str]:
+    """Take the department's next request number (locking its row until commit); with its prefix and rule."""
+    table = Department._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_request_number = last_request_number + 1 WHERE id = %s "  # noqa: S608
+            "RETURNING last_request_number, reference_prefix, assignment_rule",
+            [department_id],
+        )
+        number, prefix, rule = cursor.fetchone()
+    return number, prefix, rule
+
+
 def request_file(
     *,
     service: Service,
@@ -105,12 +123,14 @@ def request_file(
     values: Mapping[str, Any],
     files: Iterable[tuple[str, UploadedFile]] = (),
     priority: str | None = None,
+    config: sla_engine.SLAConfig | None = None,
 ) -> ServiceRequest:
     """File a request against an active service; ``values`` are already validated by the service's form.
 
-    The reference number comes from a conditional increment on the department
-    row inside this transaction, so concurrent filings serialise on that row and
-    never share a number; the assignment rule runs under the same lock.
+    The reference number comes from an increment of the department row inside this transaction
+    (``UPDATE ... RETURNING``), so concurrent filings serialise on that row and never share a number;
+    the assignment rule runs under the same lock. ``config``: the SLA configuration of ``service`` when
+    the caller read the service fresh with ``sla_engine.SERVICE_JOINS`` (views do); else it is read here.
     """
     if not service.is_active or not service.department.is_active:
         raise ValidationError("This service is not available any more.")
@@ -118,19 +138,15 @@ def request_file(
     if priority not in Priority.values:
         raise ValidationError({"priority": f"Unknown priority {priority!r}."})
     now = timezone.now()
-    config = sla_engine.SLAConfig([service.pk])  # read fresh: the caller's service may predate a config change
+    config = config or sla_engine.SLAConfig([service.pk])  # read fresh: a passed service may predate a change
     home_department_id = requester_department_id(requester)
     with transaction.atomic():
-        Department.objects.filter(pk=service.department_id).update(last_request_number=F("last_request_number") + 1)
-        department = Department.objects.only("reference_prefix", "last_request_number", "assignment_rule").get(
-            pk=service.department_id
-        )
-        number = department.last_request_number
+        number, prefix, rule = _next_number(service.department_id)
         service_request = ServiceRequest(
             service=service,
-            department_id=service.department_id,
+            department=service.department,
             number=number,
-            reference=f"{department.reference_prefix}-{number}",
+            reference=f"{prefix}-{number}",
             requester=requester,
             requester_department_id=home_department_id,
             title=title.strip(),
@@ -151,7 +167,8 @@ def request_file(
             title=service_request.title,
             values=service_request.values,
         )
-        if department.assignment_rule != AssignmentRule.MANUAL:
+        if rule != AssignmentRule.MANUAL:
+            department = Department.objects.get(pk=service.department_id)
             apply_assignment_rule(service_request, department=department, service=service)
         notifications.notification_create(request_id=service_request.pk, kind=NotificationKind.REQUEST_FILED, now=now)
     return service_request
