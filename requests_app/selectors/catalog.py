@@ -56,10 +56,12 @@ def service_for_api_filing(pk: int) -> Service | None:
     """An active service with what filing needs (fields, and its SLA configuration joined), or None."""
     if not 0 < pk < 2**63:
         return None
-    return (
+    # order_by(): a primary-key look-up needs no ORDER BY (the model's default joins the department).
+    found = list(
         Service.objects.active()
         .select_related(*sla_engine.SERVICE_JOINS)
         .prefetch_related("fields")
         .filter(pk=pk)
-        .first()
+        .order_by()[:1]
     )
+    return found[0] if found else None

@@ -53,7 +53,10 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     prefix, _, secret = raw[len(TOKEN_PREFIX) :].partition("_")
     if not prefix or not secret:
         return None
-    token = ApiToken.objects.select_related("user", "user__profile").filter(prefix=prefix, revoked_at=None).first()
+    found = list(
+        ApiToken.objects.select_related("user", "user__profile").filter(prefix=prefix, revoked_at=None).order_by()[:1]
+    )
+    token = found[0] if found else None
     if token is None or not hmac.compare_digest(token.token_hash, _hash(raw)) or not token.user.is_active:
         return None
     now = timezone.now()
