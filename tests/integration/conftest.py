@@ -12,35 +12,27 @@ in the database); the only waiting is for another process to do its work, by pol
 from __future__ import annotations
 
 import contextlib
-import email
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import kombu.pools
 import pytest
-import redis
 from django.db import connection
 
+from bench.processes import RedisServer, count_emails, free_port, wait_until
 from servicedesk.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI") == "true"
 CLAIM_LEASE_SECONDS = 3
-# The filebased mail backend ends every message with a line of 79 dashes. A message without it
-# was cut off by a kill in the middle of writing: like an SMTP DATA that never got its final dot.
-MESSAGE_END = b"\n" + b"-" * 79 + b"\n"
-
-T = TypeVar("T")
 
 
 def unavailable(reason: str) -> None:
@@ -50,36 +42,6 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(predicate: Callable[[], T], timeout: float, message: str = "") -> T:
-    """Poll ``predicate`` every 0.2 s until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = predicate()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Timed out after {timeout} s waiting for {message or predicate}")
-        time.sleep(0.2)
-
-
-def count_emails(directory: Path) -> Counter[int]:
-    """How many complete messages the filebased backend wrote, per ``X-Servicedesk-Notification``."""
-    counts: Counter[int] = Counter()
-    for path in sorted(Path(directory).glob("*.log")):
-        # Several messages can share a file; whatever follows the last end marker is incomplete.
-        for chunk in path.read_bytes().split(MESSAGE_END)[:-1]:
-            value = email.message_from_bytes(chunk).get("X-Servicedesk-Notification")
-            if value:
-                counts[int(value)] += 1
-    return counts
-
-
 def database_sessions() -> int:
     """Sessions on the test database other than this process's own."""
     with connection.cursor() as cursor:
@@ -87,57 +49,6 @@ def database_sessions() -> int:
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         return cursor.fetchone()[0]
-
-
-class RedisServer:
-    """A private ``redis-server`` that can be stopped and started again on the same port."""
-
-    def __init__(self, port: int, workdir: Path) -> None:
-        self.port = port
-        self.workdir = workdir
-        self.url = f"redis://127.0.0.1:{port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        assert self.process is None, "already running"
-        self.starts += 1
-        log = (self.workdir / f"redis-{self.starts}.log").open("wb")
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir)]
-        command += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
-        self.process = subprocess.Popen(
-            command,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        wait_until(self._answers, timeout=10, message=f"redis-server on port {self.port} to answer PING")
-
-    def _answers(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            log = (self.workdir / f"redis-{self.starts}.log").read_text(errors="replace")
-            raise AssertionError(f"redis-server exited with {self.process.returncode}:\n{log[-2000:]}")
-        try:
-            with redis.Redis.from_url(self.url, socket_connect_timeout=1) as client:
-                return bool(client.ping())
-        except redis.ConnectionError:
-            return False
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-        self.process = None
-
-    def client(self) -> redis.Redis:
-        return redis.Redis.from_url(self.url)
 
 
 @pytest.fixture
