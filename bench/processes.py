@@ -43,6 +43,19 @@ def wait_until(predicate: Callable[[], T], timeout: float, message: str = "") ->
         time.sleep(0.2)
 
 
+def read_emails(directory: Path) -> list[tuple[int, str]]:
+    """(``X-Servicedesk-Notification``, ``Message-ID``) of every complete message the filebased backend wrote."""
+    found = []
+    for path in sorted(Path(directory).glob("*.log")):
+        # Several messages can share a file; whatever follows the last end marker is incomplete.
+        for chunk in path.read_bytes().split(MESSAGE_END)[:-1]:
+            message = email.message_from_bytes(chunk)
+            value = message.get("X-Servicedesk-Notification")
+            if value:
+                found.append((int(value), str(message.get("Message-ID", ""))))
+    return found
+
+
 def count_emails(directory: Path) -> Counter[int]:
     """How many complete messages the filebased backend wrote, per ``X-Servicedesk-Notification``."""
     counts: Counter[int] = Counter()

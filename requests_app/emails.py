@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -35,6 +36,18 @@ from .models import (
     Watcher,
 )
 from .rating_links import rating_url
+
+
+def message_id(key: str) -> str:
+    """The same Message-ID for every transmission of one notification.
+
+    SMTP has no transactions: a worker killed after handing a message over and before recording it as sent
+    hands it over again when the claim lease runs out. With one Message-ID, mail servers and clients keep
+    one copy (they de-duplicate by it), so each notification reaches its readers once.
+    """
+    domain = urlsplit(settings.SITE_URL).hostname or "servicedesk.invalid"
+    safe = "".join(c if c.isalnum() or c in "-." else "-" for c in key)
+    return f"<servicedesk-{safe}@{domain}>"
 
 
 def _send(
@@ -64,6 +77,8 @@ def _send(
     headers = {"X-Servicedesk-Notification": str(notification_id)} if notification_id else {}
     if mail_key:
         headers["X-Servicedesk-Mail"] = mail_key
+    if notification_id or mail_key:
+        headers["Message-ID"] = message_id(f"notification-{notification_id}" if notification_id else mail_key)
     message = EmailMultiAlternatives(subject=subject, body=text, to=recipients, headers=headers)
     message.attach_alternative(html, "text/html")
     message.send()
