@@ -42,8 +42,6 @@ from bench.common import ROOT, percentile, setup_django
 from bench.load import Gunicorn
 from bench.processes import RedisServer, free_port, read_emails, wait_until
 
-THINK_SECONDS = (0.2, 0.8)
-
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -52,6 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--agents", type=int, default=10, help="agents triaging and answering (default 10)")
     parser.add_argument("--redis-outage", type=float, default=20, help="seconds Redis is down (default 20)")
     parser.add_argument("--drain-timeout", type=float, default=240, help="seconds to wait for the outbox")
+    parser.add_argument(
+        "--think", type=float, default=2.0, help="a person's mean pause between actions, in seconds (default 2)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--drop-after", action="store_true", help="drop the run's database at the end (CI)")
     return parser.parse_args(argv)
@@ -122,8 +123,15 @@ def cast_people(employees: int, agents: int) -> Cast:
         Profile.objects.create(user=user, department=homes[n % len(homes)])
         _, raw = services.api_token_create(user=user, name="faults")
         people.append((raw, user.pk))
+    serving = list(Department.objects.filter(services__isnull=False).distinct().order_by("pk"))
+    memberships = list(Membership.objects.filter(role=Role.AGENT).select_related("user", "department")[:agents])
+    for n in range(agents - len(memberships)):  # the demo has fewer agents than asked: add some
+        user = user_model.objects.create_user(username=f"agent{n}", email=f"agent{n}@example.com", first_name="Agent")
+        department = serving[n % len(serving)]
+        Profile.objects.create(user=user, department=department)
+        memberships.append(Membership.objects.create(user=user, department=department, role=Role.AGENT))
     staff = []
-    for membership in Membership.objects.filter(role=Role.AGENT).select_related("user", "department")[:agents]:
+    for membership in memberships:
         _, raw = services.api_token_create(user=membership.user, name="faults")
         staff.append((raw, membership.department.slug))
     bodies = []
@@ -190,7 +198,14 @@ class Client:
             return response.status, None
 
 
-def employee(client: Client, bodies: list[dict[str, Any]], stop: threading.Event, rng: random.Random) -> None:
+def pause(stop: threading.Event, rng: random.Random, think: float) -> None:
+    """A person reads and types between actions: half to one and a half times ``think`` seconds."""
+    stop.wait(rng.uniform(think / 2, think * 3 / 2))
+
+
+def employee(
+    client: Client, bodies: list[dict[str, Any]], stop: threading.Event, rng: random.Random, think: float
+) -> None:
     """Files requests and replies to their own."""
     mine: list[str] = []
     while not stop.is_set():
@@ -202,10 +217,10 @@ def employee(client: Client, bodies: list[dict[str, Any]], stop: threading.Event
                 mine.append(body["reference"])
                 with client.tally.lock:
                     client.tally.filed.add(body["reference"])
-        stop.wait(rng.uniform(*THINK_SECONDS))
+        pause(stop, rng, think)
 
 
-def agent(client: Client, department: str, stop: threading.Event, rng: random.Random) -> None:
+def agent(client: Client, department: str, stop: threading.Event, rng: random.Random, think: float) -> None:
     """Reads the queue, takes a request, answers it, sometimes resolves it."""
     me: int | None = None
     while not stop.is_set():
@@ -223,21 +238,49 @@ def agent(client: Client, department: str, stop: threading.Event, rng: random.Ra
                 client.call("POST", f"/api/v1/requests/{reference}/comments/", {"body": "Looking into it."})
             else:
                 client.call("POST", f"/api/v1/requests/{reference}/status/", {"status": "resolved", "note": "Done."})
-        stop.wait(rng.uniform(*THINK_SECONDS))
+        pause(stop, rng, think)
 
 
 # --- the processes ---------------------------------------------------------------------------------
 
 
 class Celery:
-    """``celery worker`` or ``celery beat`` as a process group that can be killed and started again."""
+    """``celery worker`` or ``celery beat`` as a process group that can be killed and started again, and
+    that is started again when it exits on its own, two seconds later, as the systemd units in
+    ``deploy/systemd`` do (``Restart=always``, ``RestartSec=2``).
+
+    A supervisor is part of the documented production run, not a kindness of the test: Celery 5's worker
+    can stop with "Unrecoverable error" when Redis goes away while it is still starting (kombu's Redis
+    transport loses its connection object mid-reconnect). The report counts such restarts.
+    """
+
+    RESTART_SECONDS = 2.0
 
     def __init__(self, role: str, env: dict[str, str], workdir: Path) -> None:
         self.role, self.env, self.workdir = role, env, workdir
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
+        self.crashes: list[int] = []  # exit codes of the exits nobody asked for
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.supervisor = threading.Thread(target=self._supervise, daemon=True)
+
+    def _supervise(self) -> None:
+        while not self.done.wait(0.5):
+            with self.lock:
+                if self.process is None or self.process.poll() is None:
+                    continue
+                self.crashes.append(self.process.returncode)
+                self.process = None
+            if not self.done.wait(self.RESTART_SECONDS):
+                with self.lock:
+                    if self.process is None:
+                        self.start()
 
     def start(self) -> None:
+        """Start the process (again); the first start also starts its supervisor."""
+        if not self.supervisor.is_alive() and not self.done.is_set():
+            self.supervisor.start()
         self.starts += 1
         command = [sys.executable, "-m", "celery", "-A", "servicedesk", self.role, "--loglevel=WARNING"]
         if self.role == "worker":
@@ -251,13 +294,17 @@ class Celery:
         )
         log.close()
 
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, sig)
-        self.process.wait(timeout=30)
-        self.process = None
+    def kill(self, sig: int = signal.SIGKILL, *, final: bool = False) -> None:
+        """Kill the process group; ``final`` also ends the supervision (else the supervisor waits for ``start``)."""
+        if final:
+            self.done.set()
+        with self.lock:
+            if self.process is None:
+                return
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=30)
+            self.process = None
 
 
 def server_env(database_url: str, redis_url: str, mail_dir: Path, var_dir: Path) -> dict[str, str]:
@@ -331,14 +378,14 @@ def main(argv: list[str] | None = None) -> int:
         threads = [
             threading.Thread(
                 target=employee,
-                args=(Client(web.port, token, tally), cast.bodies, stop, random.Random(rng.random())),
+                args=(Client(web.port, token, tally), cast.bodies, stop, random.Random(rng.random()), args.think),
                 daemon=True,
             )
             for token, _ in cast.employees
         ] + [
             threading.Thread(
                 target=agent,
-                args=(Client(web.port, token, tally), slug, stop, random.Random(rng.random())),
+                args=(Client(web.port, token, tally), slug, stop, random.Random(rng.random()), args.think),
                 daemon=True,
             )
             for token, slug in cast.agents
@@ -354,7 +401,8 @@ def main(argv: list[str] | None = None) -> int:
         worker.kill(signal.SIGKILL)
         events.append(f"worker_killed_at={time.monotonic() - began:.1f}s")
         time.sleep(1)  # a dead worker for a moment, as after a crash; not making time pass in a test
-        worker.start()
+        with worker.lock:
+            worker.start()
         at(0.5)
         redis_server.stop()
         down = time.monotonic() - began
@@ -383,8 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop.set()
         web.close()
-        worker.kill(signal.SIGTERM)
-        beat.kill(signal.SIGTERM)
+        worker.kill(signal.SIGTERM, final=True)
+        beat.kill(signal.SIGTERM, final=True)
         redis_server.stop()
 
     statuses = tally.statuses
@@ -406,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     stray = len(set(received) - sent)
     retransmitted = transmissions - sum(len(ids) for ids in received.values())
     unsent, _ = outbox_state()
+    events.append(f"worker_restarted_after_exit={len(worker.crashes)} beat_restarted_after_exit={len(beat.crashes)}")
     print(" ".join(events))
     print(
         f"faults load seconds={elapsed:.0f} requests={total} rps={total / elapsed:.1f} "

@@ -2,7 +2,8 @@
 
 Generation empties the database's domain tables (only when everything in them is the bench's own),
 writes the catalog and the people through the ORM (``bench.triage_catalog``), then each large table
-with one server-side ``INSERT ... SELECT`` (``bench.triage_sql``), with their secondary indexes
+with one server-side ``INSERT ... SELECT`` (``bench.triage_sql``, the ratings, follow-ups and thanks in
+``bench.feedback_sql``), with their secondary indexes
 dropped and rebuilt afterwards, all in one transaction, followed by ``VACUUM ANALYZE``.
 
 A marker table records N, ``DATA_VERSION`` and the last generated request id. A rerun with the same
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 
 from bench.broker import purge_deliveries
 from bench.common import execute, indexes_rebuilt_after, vacuum_analyze
+from bench.feedback_sql import feedback_insert, follow_ups_insert, kudos_insert
 from bench.triage_catalog import DEPARTMENTS, create_catalog, employee_count
 from bench.triage_sql import (
     comments_insert,
@@ -31,7 +33,7 @@ from bench.triage_sql import (
 )
 
 # Bump when the generated rows change, so old data sets are regenerated rather than reused.
-DATA_VERSION = 2
+DATA_VERSION = 3
 MARKER_TABLE = "bench_triage_dataset"
 REUSE_DAYS = 7
 USERNAME_PREFIX = "bench-"
@@ -175,7 +177,17 @@ def generate(n: int) -> Dataset:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from requests_app.models import Comment, Handoff, RequestEvent, RequestSearch, ServiceRequest, Watcher
+    from requests_app.models import (
+        Comment,
+        Feedback,
+        FeedbackFollowUp,
+        Handoff,
+        Kudos,
+        RequestEvent,
+        RequestSearch,
+        ServiceRequest,
+        Watcher,
+    )
 
     problem = foreign_data()
     if problem:
@@ -185,7 +197,8 @@ def generate(n: int) -> Dataset:
     now = timezone.now()
     params = {"now": connection.ops.adapt_datetimefield_value(now), "n": n}
     employees = employee_count(n)
-    big = [m._meta.db_table for m in (ServiceRequest, Comment, RequestEvent, Handoff, RequestSearch, Watcher)]
+    generated = (ServiceRequest, Comment, RequestEvent, Handoff, RequestSearch, Watcher, Feedback, FeedbackFollowUp)
+    big = [m._meta.db_table for m in (*generated, Kudos)]
     _ensure_marker_table()
     execute(f"DELETE FROM {MARKER_TABLE}")
     with transaction.atomic():
@@ -201,6 +214,9 @@ def generate(n: int) -> Dataset:
                 ("handoffs", handoffs_insert()),
                 ("search documents", search_insert(vendor)),
                 ("watchers", watchers_insert(catalog)),
+                ("ratings", feedback_insert(vendor)),
+                ("follow-ups of low ratings", follow_ups_insert(vendor)),
+                ("thanks", kudos_insert(vendor)),
             ]
             for label, statement in steps:
                 step = time.perf_counter()

@@ -74,7 +74,7 @@ HASHES = (
 )
 
 
-def _hash(k: int, of: str = "g") -> str:
+def hashed(k: int, of: str = "g") -> str:
     multiplier, offset, prime = HASHES[k]
     return f"(({of} * {multiplier} + {offset}) %% {prime})"
 
@@ -145,10 +145,11 @@ def requests_insert(vendor: str, catalog: Catalog, n: int) -> str:
         _values("sentence", ["i", "t"], list(enumerate(SENTENCES))),
         _values("loc", ["i", "t"], list(enumerate(LOCATIONS))),
         "base AS (SELECT g, %(n)s - g AS pos, "
-        f"{_hash(0)} %% 1000 AS svc_slot, {_hash(1)} %% {len(requesters)} AS req_slot, "
-        f"{_hash(2)} %% 1000 AS hs, {_hash(3)} %% 100 AS hp, {_hash(4)} AS ha, {_hash(5)} AS hr, {_hash(6)} AS hq, "
-        f"{_hash(7)} %% {len(TITLE_ENDINGS)} AS he, {_hash(8)} %% {len(SENTENCES)} AS ht, "
-        f"{_hash(9)} %% {len(LOCATIONS)} AS hl, {_hash(10)} AS hj "
+        f"{hashed(0)} %% 1000 AS svc_slot, {hashed(1)} %% {len(requesters)} AS req_slot, "
+        f"{hashed(2)} %% 1000 AS hs, {hashed(3)} %% 100 AS hp, {hashed(4)} AS ha, {hashed(5)} AS hr, "
+        f"{hashed(6)} AS hq, "
+        f"{hashed(7)} %% {len(TITLE_ENDINGS)} AS he, {hashed(8)} %% {len(SENTENCES)} AS ht, "
+        f"{hashed(9)} %% {len(LOCATIONS)} AS hl, {hashed(10)} AS hj "
         "FROM (SELECT CAST(g AS bigint) AS g FROM series) AS s)",
         "typed AS (SELECT b.*, v.service_id, v.department_id, v.dept, v.n_agents, v.asset, v.name, v.prefix, "
         "r.user_id AS requester_id, r.home AS requester_department_id, "
@@ -254,7 +255,7 @@ def requests_insert(vendor: str, catalog: Catalog, n: int) -> str:
 # --- what hangs off the requests -------------------------------------------------------------------
 
 
-def _between(vendor: str, start: str, end: str, share: str) -> str:
+def between(vendor: str, start: str, end: str, share: str) -> str:
     """The instant ``share`` (an SQL fraction) of the way from ``start`` to ``end``."""
     if vendor == "postgresql":
         return f"({start} + ({end} - {start}) * ({share}))"
@@ -277,20 +278,21 @@ def comments_insert(vendor: str) -> str:
         "body": "s1.t || ' ' || s2.t",
         "internal": "CASE WHEN k.i %% 2 = 0 AND r.assignee_id IS NOT NULL AND (r.id + k.i) %% 3 = 0 "
         "THEN TRUE ELSE FALSE END",
-        "created_at": _between(vendor, "r.created_at", "r.updated_at", "k.i / 6.0"),
+        "created_at": between(vendor, "r.created_at", "r.updated_at", "k.i / 6.0"),
     }
     check_columns(Comment, columns, GENERATOR)
     return (
         f"WITH {', '.join(ctes)} INSERT INTO {Comment._meta.db_table} ({', '.join(columns)}) "
         f"SELECT {', '.join(columns.values())} FROM {ServiceRequest._meta.db_table} AS r "
-        f"JOIN k ON k.i <= 1 + {_hash(0, 'r.id')} %% 5 "
-        f"JOIN sentence AS s1 ON s1.i = ({_hash(1, 'r.id')} + k.i * 7) %% {len(SENTENCES)} "
-        f"JOIN sentence AS s2 ON s2.i = ({_hash(2, 'r.id')} + k.i * 11) %% {len(SENTENCES)}"
+        f"JOIN k ON k.i <= 1 + {hashed(0, 'r.id')} %% 5 "
+        f"JOIN sentence AS s1 ON s1.i = ({hashed(1, 'r.id')} + k.i * 7) %% {len(SENTENCES)} "
+        f"JOIN sentence AS s2 ON s2.i = ({hashed(2, 'r.id')} + k.i * 11) %% {len(SENTENCES)}"
     )
 
 
 def events_insert() -> str:
-    """A "filed" event per request, and one for its last status change (none for new requests)."""
+    """A "filed" event per request, a "reply" at its first response (unless the resolution was the first
+    answer), and one for its last status change (none for new requests): what the summary refresh reads."""
     from requests_app.models import RequestEvent, ServiceRequest
 
     table = ServiceRequest._meta.db_table
@@ -303,7 +305,9 @@ def events_insert() -> str:
         f"INSERT INTO {RequestEvent._meta.db_table} ({columns}) "
         f"SELECT id, requester_id, 'filed', '', reference, FALSE, created_at FROM {table} "
         f"UNION ALL SELECT id, CASE WHEN status = 'cancelled' THEN requester_id ELSE assignee_id END, {kind}, "
-        f"{before}, status, FALSE, updated_at FROM {table} WHERE status <> 'new'"
+        f"{before}, status, FALSE, updated_at FROM {table} WHERE status <> 'new' "
+        f"UNION ALL SELECT id, assignee_id, 'reply', '', '', FALSE, first_responded_at FROM {table} "
+        "WHERE first_responded_at IS NOT NULL AND (resolved_at IS NULL OR first_responded_at < resolved_at)"
     )
 
 
@@ -357,8 +361,8 @@ def watchers_insert(catalog: Catalog) -> str:
     return (
         f"WITH {people} INSERT INTO {Watcher._meta.db_table} (request_id, user_id, added_by_id, created_at) "
         f"SELECT r.id, p.user_id, r.requester_id, r.created_at FROM {ServiceRequest._meta.db_table} AS r "
-        f"JOIN person AS p ON p.s = {_hash(3, 'r.id')} %% {len(catalog.employee_ids)} "
-        f"WHERE {_hash(4, 'r.id')} %% 100 = 0 AND p.user_id <> r.requester_id"
+        f"JOIN person AS p ON p.s = {hashed(3, 'r.id')} %% {len(catalog.employee_ids)} "
+        f"WHERE {hashed(4, 'r.id')} %% 100 = 0 AND p.user_id <> r.requester_id"
     )
 
 
