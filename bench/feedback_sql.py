@@ -89,5 +89,6 @@ def kudos_insert(vendor: str) -> str:
     return (
         f"INSERT INTO {Kudos._meta.db_table} ({', '.join(columns)}) SELECT {', '.join(columns.values())} "
         f"FROM {ServiceRequest._meta.db_table} AS r "
-        f"WHERE {DONE} AND r.assignee_id IS NOT NULL AND {hashed(9, 'r.id')} %% 100 = 0"
+        f"WHERE {DONE} AND r.assignee_id IS NOT NULL AND r.assignee_id <> r.requester_id "
+        f"AND {hashed(9, 'r.id')} %% 100 = 0"
     )

@@ -29,7 +29,15 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable f
 from bench.broker import broker_description, redis_answers
 from bench.common import ROOT, database_description, prepare_database, setup_django
 from bench.load import Gunicorn, LoadResult, cpu_seconds, database_backends, run_load, server_environment
-from bench.scenarios import PAGE_TARGET_MS, Timing, build, employee_tokens, filing_body, run_all
+from bench.scenarios import (
+    PAGE_TARGET_MS,
+    Timing,
+    add_investigation_options,
+    build,
+    employee_tokens,
+    filing_body,
+    run_chosen,
+)
 from bench.triage_catalog import SERVICES
 from bench.triage_data import Dataset, ensure_dataset, remove_filed_by_runs
 
@@ -59,9 +67,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_REDIS_URL,
         help=f"broker when REDIS_URL is unset and it answers (default {DEFAULT_REDIS_URL}; '' for none)",
     )
-    parser.add_argument("--analyze", action="store_true", help="print each scenario's slowest queries and a plan")
-    parser.add_argument("--profile", action="store_true", help="profile each scenario's timed runs with cProfile")
-    parser.add_argument("--only", default="", metavar="NAMES", help="comma-separated scenarios to run (default all)")
+    add_investigation_options(parser)
     parser.add_argument("--regenerate", action="store_true", help="generate the data even if it could be reused")
     parser.add_argument("--allow-sqlite", action="store_true", help="run against SQLite (a smoke run)")
     parser.add_argument("--force", action="store_true", help='run against a database whose name lacks "bench"')
@@ -105,8 +111,7 @@ def run(args: argparse.Namespace, *, purge_broker: bool) -> int:
         print("WARNING: DEBUG is on, so Django logs every query and the timings are inflated; unset DEBUG")
     dataset = ensure_dataset(args.requests, regenerate=args.regenerate, purge_broker=purge_broker)
     try:
-        chosen = [s for s in build(dataset) if not args.only or s.name in args.only.split(",")]
-        timings = run_all(chosen, n=args.requests, runs=args.runs, analyze=args.analyze, profile_runs=args.profile)
+        timings = run_chosen(build(dataset), args)
         load = file_load(dataset, args) if args.load_seconds > 0 else None
     finally:
         remove_filed_by_runs(dataset, purge_broker=purge_broker)

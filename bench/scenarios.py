@@ -11,6 +11,7 @@ percentile (nearest rank) are reported.
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import io
 import itertools
@@ -246,6 +247,19 @@ def profile(scenario: Scenario, counter: itertools.count, *, runs: int) -> None:
     stats.sort_stats("tottime").print_stats(15)
     print(f"  profile of {runs} requests of {scenario.name}:")
     print(out.getvalue())
+
+
+def add_investigation_options(parser: argparse.ArgumentParser) -> None:
+    """``--analyze``, ``--profile`` and ``--only``, the same in every benchmark that times pages."""
+    parser.add_argument("--analyze", action="store_true", help="print each scenario's slowest queries and a plan")
+    parser.add_argument("--profile", action="store_true", help="profile each scenario's timed runs with cProfile")
+    parser.add_argument("--only", default="", metavar="NAMES", help="comma-separated scenarios to run (default all)")
+
+
+def run_chosen(scenarios: list[Scenario], args: argparse.Namespace) -> list[Timing]:
+    """``run_all`` on the scenarios ``--only`` names (all when it is empty), with the investigation options."""
+    picked = [s for s in scenarios if not args.only or s.name in args.only.split(",")]
+    return run_all(picked, n=args.requests, runs=args.runs, analyze=args.analyze, profile_runs=args.profile)
 
 
 def run_all(

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -29,6 +31,7 @@ from ..models.stats import BACKLOG_BUCKETS
 from ..services.stats import day_bounds
 
 TREND_WEEKS = 12
+FOLLOW_UPS_PER_PAGE = 20
 
 
 @dataclass
@@ -44,13 +47,18 @@ class ClockFigures:
     def compliance(self) -> float | None:
         return figures.share(self.in_time, self.with_target)
 
+    @cached_property
+    def ordered(self) -> list[int]:
+        """The times sorted once, when first read: every ``add`` comes before the first read."""
+        return sorted(self.seconds)
+
     @property
     def median(self) -> float | None:
-        return figures.median(self.seconds)
+        return figures.percentile_of_sorted(self.ordered, 0.5)
 
     @property
     def p90(self) -> float | None:
-        return figures.p90(self.seconds)
+        return figures.percentile_of_sorted(self.ordered, 0.9)
 
 
 @dataclass
@@ -105,7 +113,7 @@ class DepartmentFigures:
     backlog: Backlog
     weeks: list[Week]
     kudos: int
-    follow_ups: list[FeedbackFollowUp]
+    follow_ups: Page | None
     actions: list[AssessmentAction]
     computed_at: datetime | None
 
@@ -128,11 +136,15 @@ def last_computed() -> datetime | None:
     return run.finished_at if run else None
 
 
-def department_figures(department: Department, *, since: date, until: date, leads_view: bool) -> DepartmentFigures:
+def department_figures(
+    department: Department, *, since: date, until: date, leads_view: bool, follow_up_page: str | int = 1
+) -> DepartmentFigures:
     """The department dashboard: the period's figures, the 12-week trend, backlog, follow-ups, actions.
 
     Five queries whatever the number of requests (service days, department days, services, open
-    actions, and open follow-ups for leads) plus when the figures were computed.
+    actions, and for leads a page of open follow-ups with their count) plus when the figures were
+    computed. Follow-ups come a page at a time, oldest first: a department that has let hundreds pile up
+    must still get its dashboard quickly, and the oldest are the ones to act on.
     """
     starts = week_starts(until)
     first = min(since, starts[0])
@@ -166,13 +178,14 @@ def department_figures(department: Department, *, since: date, until: date, lead
         .select_related("owner", "criterion", "assessment")
         .order_by("due_on", "id")
     )
-    follow_ups: list[FeedbackFollowUp] = []
+    follow_ups = None
     if leads_view:
-        follow_ups = list(
+        open_follow_ups = (
             FeedbackFollowUp.objects.filter(department=department, closed_at=None)
             .select_related("feedback__request__requester")
-            .order_by("opened_at")
+            .order_by("opened_at", "id")
         )
+        follow_ups = Paginator(open_follow_ups, FOLLOW_UPS_PER_PAGE).get_page(follow_up_page)
     return DepartmentFigures(
         department=department,
         period=period,

@@ -27,7 +27,9 @@ def department_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     form = DateRangeForm(request.GET or None)
     since, until = form.period()
     lead = is_lead(request.user, department.pk)
-    data = dashboards.department_figures(department, since=since, until=until, leads_view=lead)
+    data = dashboards.department_figures(
+        department, since=since, until=until, leads_view=lead, follow_up_page=request.GET.get("follow_ups", 1)
+    )
     if request.GET.get("format") == "csv":
         return _dashboard_csv(data)
     context = {

@@ -20,6 +20,7 @@ from django.urls import reverse
 from departments.models import Profile
 from requests_app import services
 from requests_app.models import Feedback, FeedbackChannel, FeedbackFollowUp, Kudos, Status
+from requests_app.selectors.dashboards import FOLLOW_UPS_PER_PAGE
 
 from .desk import berlin, fresh
 
@@ -220,6 +221,30 @@ def test_a_closed_follow_up_leaves_the_dashboard(desk, world, resolved):
     page = desk.get(world.lead, url("department_dashboard", world.it.slug), LATER).content.decode()
 
     assert "Low ratings to follow up (0)" in page
+
+
+def test_the_dashboard_lists_open_follow_ups_a_page_at_a_time_oldest_first(desk, world):
+    rated = []
+    for n in range(FOLLOW_UPS_PER_PAGE + 3):
+        sr = desk.file(berlin(MON, 8, n))
+        desk.resolve(sr, berlin(MON, 9, n), by=world.agent)
+        desk.rate(sr, berlin(MON, 10, n), 1)
+        rated.append(sr.reference)
+    path = url("department_dashboard", world.it.slug)
+
+    first = desk.get(world.lead, path, LATER).content.decode()
+    second = desk.get(world.lead, path + "?follow_ups=2", LATER).content.decode()
+    beyond = desk.get(world.lead, path + "?follow_ups=99", LATER).content.decode()
+
+    def listed(page: str) -> list[str]:
+        return re.findall(r'class="ref" href="[^"]+">([^<]+)</a> rated', page)
+
+    total = FOLLOW_UPS_PER_PAGE + 3
+    assert f"Low ratings to follow up ({total})" in first
+    assert listed(first) == rated[:FOLLOW_UPS_PER_PAGE]
+    assert f"Oldest first: 1–{FOLLOW_UPS_PER_PAGE} of {total}" in first and "follow_ups=2" in first
+    assert listed(second) == rated[FOLLOW_UPS_PER_PAGE:]
+    assert listed(beyond) == listed(second)
 
 
 def test_closing_a_follow_up_needs_a_text(desk, world, resolved):
