@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from ..selectors import KeysetPage, keyset_page
+from ..selectors import COUNT_CAP, SEARCH_COUNT_CAP, KeysetPage, keyset_page
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -40,8 +40,9 @@ def keyset_response_data(request: Request, page: KeysetPage, results: list[Any])
     }
 
 
-def paginate(request: Request, qs: QuerySet, *, sort: str) -> KeysetPage:
-    return keyset_page(qs, sort=sort, cursor=request.query_params.get("cursor", ""), size=page_size(request))
+def paginate(request: Request, qs: QuerySet, *, sort: str, cap: int = COUNT_CAP) -> KeysetPage:
+    cursor = request.query_params.get("cursor", "")
+    return keyset_page(qs, sort=sort, cursor=cursor, size=page_size(request), cap=cap)
 
 
 def first_page_url(request: Request) -> str:
@@ -53,8 +54,10 @@ def paginated_serializer(name: str, item: serializers.Serializer) -> serializers
     return inline_serializer(
         name,
         {
-            "count": serializers.IntegerField(help_text="Matching rows, counted up to 10,000."),
-            "count_is_capped": serializers.BooleanField(help_text="True when there are more than 10,000."),
+            "count": serializers.IntegerField(
+                help_text=f"Matching rows, counted up to {COUNT_CAP:,} ({SEARCH_COUNT_CAP} with a text search `q`)."
+            ),
+            "count_is_capped": serializers.BooleanField(help_text="True when there are more than were counted."),
             "next": serializers.URLField(allow_null=True),
             "previous": serializers.URLField(allow_null=True),
             "results": item,

@@ -64,8 +64,8 @@ def _detail(request: Request, sr: ServiceRequest, *, status_code: int = 200) -> 
     return Response(s.RequestDetailSerializer(sr, context=context).data, status=status_code)
 
 
-def _list(request: Request, qs: Any, *, sort: str) -> Response:
-    page = paginate(request, qs, sort=sort)
+def _list(request: Request, qs: Any, *, sort: str, cap: int = selectors.COUNT_CAP) -> Response:
+    page = paginate(request, qs, sort=sort, cap=cap)
     data = s.RequestSerializer(page.rows, many=True, context={"sla": selectors.sla_views(page.rows)}).data
     return Response(keyset_response_data(request, page, data))
 
@@ -376,7 +376,7 @@ class QueueView(ApiView):
             raise ValidationError({field: list(errors) for field, errors in form.errors.items()})
         filters = form.filters()
         qs = selectors.queue_requests(department_ids=[department.pk], filters=filters, user=request.user)
-        return _list(request, qs, sort=filters.sort)
+        return _list(request, qs, sort=filters.sort, cap=selectors.count_cap(filters))
 
 
 class NotFoundView(APIView):

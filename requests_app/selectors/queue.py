@@ -52,6 +52,10 @@ SLA_STATES = {
 }
 COUNT_CAP = 10_000
 VIEW_COUNT_CAP = 1_000
+# A text search is counted to 100: "100+ requests" tells a person to narrow the search as well as an exact
+# figure would, and each match costs a probe of a search document, so counting all of a busy queue's
+# matches would cost more than the page.
+SEARCH_COUNT_CAP = 100
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
@@ -122,7 +126,9 @@ def queue_q(filters: QueueFilters, *, user: AbstractBaseUser, now: datetime) -> 
         pass
     elif filters.status:
         q &= Q(status=filters.status)
-    else:
+    elif not filters.sla:
+        # Every SLA state names its active statuses itself; saying "active" twice would make PostgreSQL
+        # multiply the two selectivities and misjudge a "breached" queue as a handful of rows.
         q &= Q(status__in=ACTIVE_STATUSES)
     if filters.priority:
         q &= Q(priority=filters.priority)
@@ -264,12 +270,23 @@ def _sort_values(row: ServiceRequest, keys: Sequence[tuple[str, bool]]) -> list[
     return [getattr(row, "pk" if name == "id" else name) for name, _ in keys]
 
 
+def count_cap(filters: QueueFilters) -> int:
+    """How far the page's own filter is counted: ``SEARCH_COUNT_CAP`` with a text search, else ``COUNT_CAP``."""
+    return SEARCH_COUNT_CAP if search_words(filters.q) else COUNT_CAP
+
+
 def keyset_page(
-    qs: QuerySet[ServiceRequest], *, sort: str, cursor: str = "", size: int = 25, count: bool = True
+    qs: QuerySet[ServiceRequest],
+    *,
+    sort: str,
+    cursor: str = "",
+    size: int = 25,
+    count: bool = True,
+    cap: int = COUNT_CAP,
 ) -> KeysetPage:
     """One page of ``qs`` in ``sort`` order after (or before) ``cursor``; two queries with the count.
 
-    The count is capped at ``COUNT_CAP`` (``SELECT count(*) FROM (... LIMIT cap)``): "10,000+" is as
+    The count is capped at ``cap`` (``SELECT count(*) FROM (... LIMIT cap)``): "10,000+" is as
     useful to a person as the exact figure, and a count of a huge filter must not cost more than
     the page itself.
     """
@@ -293,9 +310,9 @@ def keyset_page(
         if has_previous:
             page.previous_cursor = _encode(sort, _sort_values(rows[0], keys), True)
     if count:
-        page.total = qs.order_by().values("pk")[: COUNT_CAP + 1].count()
-        page.total_capped = page.total > COUNT_CAP
-        page.total = min(page.total, COUNT_CAP)
+        page.total = qs.order_by().values("pk")[: cap + 1].count()
+        page.total_capped = page.total > cap
+        page.total = min(page.total, cap)
     return page
 
 
@@ -349,7 +366,7 @@ def views_with_counts(
     current: QueueFilters | None = None,
 ) -> tuple[list[QueueView], QueueView | None]:
     """Each view with its live count (up to ``VIEW_COUNT_CAP``), and the page's own filters (``current``,
-    up to ``COUNT_CAP``), all counted in one SQL statement of capped scalar subqueries.
+    up to ``count_cap``), all counted in one SQL statement of capped scalar subqueries.
 
     Filters that appear twice (the page shows a view) are counted once. A view whose filters no longer
     validate (``None``) shows no count rather than a wrong one.
@@ -361,7 +378,8 @@ def views_with_counts(
             key = replace(filters, sort="due")
             wanted[key] = max(wanted.get(key, 0), VIEW_COUNT_CAP)
     if current is not None:
-        wanted[replace(current, sort="due")] = COUNT_CAP
+        key = replace(current, sort="due")
+        wanted[key] = max(wanted.get(key, 0), count_cap(current))
     parts: list[str] = []
     params: list[Any] = []
     for filters, cap in wanted.items():
@@ -380,7 +398,7 @@ def views_with_counts(
         return QueueView(name, query, saved, min(count, cap), count > cap)
 
     result = [view(name, query, saved, filters, VIEW_COUNT_CAP) for name, query, saved, filters in views]
-    return result, (view("current", "", None, current, COUNT_CAP) if current is not None else None)
+    return result, (view("current", "", None, current, count_cap(current)) if current is not None else None)
 
 
 def canned_responses(department: Department) -> list[CannedResponse]:

@@ -543,6 +543,30 @@ def test_the_count_covers_every_page(world, client_for, eleven_requests):
     assert re.search(r'id="queue-count">11 requests<', page)
 
 
+def test_a_search_is_counted_only_up_to_its_cap(world, client_for, eleven_requests, monkeypatch):
+    monkeypatch.setattr("requests_app.selectors.queue.SEARCH_COUNT_CAP", 4)
+    client = client_for(world.agent)
+
+    searched = queue_page(client, world.it, q="same")  # five titles say "same moment"
+    narrower = queue_page(client, world.it, q="later")  # three say "later"
+    unsearched = queue_page(client, world.it)
+
+    assert re.search(r'id="queue-count">4\+ requests<', searched)
+    assert re.search(r'id="queue-count">3 requests<', narrower)
+    assert re.search(r'id="queue-count">11 requests<', unsearched)
+
+
+def test_the_api_counts_a_search_only_up_to_its_cap(world, client_for, eleven_requests, monkeypatch):
+    monkeypatch.setattr("requests_app.selectors.queue.SEARCH_COUNT_CAP", 4)
+    url = reverse("api:queue", args=[world.it.slug])
+
+    searched = client_for(world.agent).get(url, {"q": "same"}).json()
+    unsearched = client_for(world.agent).get(url).json()
+
+    assert (searched["count"], searched["count_is_capped"]) == (4, True)
+    assert (unsearched["count"], unsearched["count_is_capped"]) == (11, False)
+
+
 def _cursor(data: Any) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
