@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.throttling import BaseThrottle
 
@@ -52,28 +53,77 @@ class Verdict:
     retry_after: int = 0
 
 
-def hit(scope: str, user_id: int, limit: Limit, now: float | None = None) -> Verdict:
-    """Count one call of ``user_id`` in ``scope``; refuse it when the window's count is used up."""
-    if limit.count == 0:
-        return Verdict(True)
-    now = time.time() if now is None else now
-    window = int(now // limit.seconds)
-    key = f"throttle:{scope}:{user_id}:{window}"
-    try:
-        cache.add(key, 0, timeout=limit.seconds + 1)
+@dataclass(frozen=True)
+class Call:
+    """One call to count: whose, in which scope, under which limit."""
+
+    scope: str
+    user_id: int
+    limit: Limit
+
+
+def _key(call: Call, window: int) -> str:
+    return f"throttle:{call.scope}:{call.user_id}:{window}"
+
+
+def _count_in_redis(cache: RedisCache, keyed: list[tuple[str, int]]) -> list[int]:
+    """Create-if-missing and increment every key in one atomic round trip (``MULTI``: SET NX EX, INCR).
+
+    Filing counts against two limits; through Django's cache API that is three round trips per limit
+    (add; exists and incr), a noticeable share of a filing's cost. The keys are the cache's own (its
+    prefix and version), so ``cache.incr`` elsewhere counts the same calls.
+    """
+    client = cache._cache.get_client(write=True)  # RedisCache's own client: its pool, its server
+    pipe = client.pipeline(transaction=True)
+    for key, timeout in keyed:
+        name = cache.make_and_validate_key(key)
+        pipe.set(name, 0, ex=timeout, nx=True)
+        pipe.incr(name)
+    replies = pipe.execute()
+    return [int(count) for count in replies[1::2]]
+
+
+def _count_in_cache(cache: BaseCache, keyed: list[tuple[str, int]]) -> list[int]:
+    """The same through the generic cache API, for the file-based cache of the embedded setup."""
+    counts = []
+    for key, timeout in keyed:
+        cache.add(key, 0, timeout=timeout)
         try:
-            count = cache.incr(key)
+            counts.append(cache.incr(key))
         except ValueError:  # expired between add and incr: this call starts the window
-            cache.add(key, 1, timeout=limit.seconds + 1)
-            count = 1
+            cache.add(key, 1, timeout=timeout)
+            counts.append(1)
+    return counts
+
+
+def hits(calls: list[Call], now: float | None = None) -> Verdict:
+    """Count each call in its window; refuse when any window's count is used up (the longest wait wins)."""
+    now = time.time() if now is None else now
+    counted = [c for c in calls if c.limit.count > 0]
+    if not counted:
+        return Verdict(True)
+    windows = [int(now // c.limit.seconds) for c in counted]
+    keyed = [(_key(c, w), c.limit.seconds + 1) for c, w in zip(counted, windows, strict=True)]
+    cache = caches[DEFAULT_CACHE_ALIAS]
+    try:
+        counts = _count_in_redis(cache, keyed) if isinstance(cache, RedisCache) else _count_in_cache(cache, keyed)
     except Exception:  # noqa: BLE001 - the cache (Redis) is down: serve, do not fail the person
         # A limit is a protection, not a requirement: with its store unreachable the call goes through
         # (the outage is logged, and /healthz reports the broker on the same Redis).
-        logger.warning("Rate limit store unreachable; %s call of user %s allowed unchecked", scope, user_id)
+        scopes = ", ".join(c.scope for c in counted)
+        logger.warning("Rate limit store unreachable; %s call of user %s allowed unchecked", scopes, calls[0].user_id)
         return Verdict(True)
-    if count > limit.count:
-        return Verdict(False, max(1, int((window + 1) * limit.seconds - now) + 1))
-    return Verdict(True)
+    waits = [
+        max(1, int((window + 1) * c.limit.seconds - now) + 1)
+        for c, window, count in zip(counted, windows, counts, strict=True)
+        if count > c.limit.count
+    ]
+    return Verdict(False, max(waits)) if waits else Verdict(True)
+
+
+def hit(scope: str, user_id: int, limit: Limit, now: float | None = None) -> Verdict:
+    """Count one call of ``user_id`` in ``scope``; refuse it when the window's count is used up."""
+    return hits([Call(scope, user_id, limit)], now)
 
 
 def filing(user_id: int) -> Verdict:
@@ -87,9 +137,10 @@ class PersonRateThrottle(BaseThrottle):
         user = request.user
         if not user or not user.is_authenticated:
             return True  # refused as unauthenticated anyway
-        verdict = hit("api", user.pk, parse_limit(settings.RATE_LIMIT_API))
-        if verdict.allowed and request.method == "POST" and getattr(view, "counts_as_filing", False):
-            verdict = filing(user.pk)
+        calls = [Call("api", user.pk, parse_limit(settings.RATE_LIMIT_API))]
+        if request.method == "POST" and getattr(view, "counts_as_filing", False):
+            calls.append(Call("file", user.pk, parse_limit(settings.RATE_LIMIT_FILING)))
+        verdict = hits(calls)
         self._wait = verdict.retry_after
         return verdict.allowed
 

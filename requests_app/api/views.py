@@ -223,12 +223,8 @@ class MyRequestsView(ApiView):
             priority=incoming.validated_data.get("priority"),
             config=config,
         )
-        # The request as filed, from what is in hand: nothing to re-read but its first events.
-        context = {
-            "sla": selectors.sla_views([sr], services=[service]),
-            "comments": [],
-            "events": list(sr.events.select_related("actor").order_by("created_at", "id")),
-        }
+        # The request as filed, from what is in hand: its events are the ones filing just recorded.
+        context = {"sla": selectors.sla_views([sr], services=[service]), "comments": [], "events": sr.recorded_events}
         response = Response(s.RequestDetailSerializer(sr, context=context).data, status=status.HTTP_201_CREATED)
         response["Location"] = reverse("api:request", kwargs={"reference": sr.reference})
         return response

@@ -40,7 +40,8 @@ class EventKind(models.TextChoices):
 class RequestEvent(models.Model):
     """Append-only history: who changed what, from what to what, when."""
 
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: event_request_idx (request, created_at) leads with it, and filing inserts an event.
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events", db_index=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -46,7 +46,8 @@ class Notification(models.Model):
     killed) once their claim lease has run out.
     """
 
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="notifications")
+    # No index of its own: the exactly-once unique constraint leads with it.
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="notifications", db_index=False)
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     clock = models.CharField(max_length=20, choices=Clock.choices, blank=True, default="")
     threshold = models.PositiveIntegerField(default=0)

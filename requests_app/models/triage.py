@@ -21,8 +21,9 @@ class Handoff(models.Model):
     it stays open: "held" means "responsible for", and a closed request is still the last holder's.
     """
 
-    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="handoffs")
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    # No indexes of their own: handoff_request_idx and handoff_department_idx lead with them.
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="handoffs", db_index=False)
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+", db_index=False)
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)

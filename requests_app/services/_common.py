@@ -52,7 +52,7 @@ def record(
     to_value: str = "",
     internal: bool = False,
 ) -> RequestEvent:
-    return RequestEvent.objects.create(
+    event = RequestEvent.objects.create(
         request=service_request,
         actor=actor,
         kind=kind,
@@ -60,6 +60,8 @@ def record(
         to_value=str(to_value)[:200],
         internal=internal,
     )
+    service_request.recorded_events.append(event)
+    return event
 
 
 def save_attachments(

@@ -153,3 +153,27 @@ def test_with_the_counting_store_down_calls_go_through_and_the_outage_is_logged(
 
     assert verdict.allowed is True
     assert "Rate limit store unreachable" in caplog.text
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="counts in the real Redis cache when REDIS_URL is set")
+def test_both_limits_of_a_filing_are_counted_together_in_redis_with_an_expiry(settings):
+    location = os.environ["REDIS_URL"].rsplit("/", 1)[0] + "/1"
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": location},
+    }
+    user_id, now = uuid.uuid4().int % 10**9, 1_000_000.0
+    calls = [
+        throttle.Call("api", user_id, throttle.Limit(5, 60)),
+        throttle.Call("file", user_id, throttle.Limit(1, 3600)),
+    ]
+
+    first = throttle.hits(calls, now=now)
+    second = throttle.hits(calls, now=now + 1)
+
+    cache = caches["default"]
+    assert cache.get(f"throttle:api:{user_id}:{int(now // 60)}") == 2
+    assert cache.get(f"throttle:file:{user_id}:{int(now // 3600)}") == 2
+    client = cache._cache.get_client()
+    assert 0 < client.ttl(cache.make_key(f"throttle:file:{user_id}:{int(now // 3600)}")) <= 3601
+    assert first.allowed is True
+    assert second.allowed is False and second.retry_after == int((int(now // 3600) + 1) * 3600 - now - 1) + 1
