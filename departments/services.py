@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import get_language, to_locale
 
+from . import config_version
 from .models import AuditEntry, BusinessCalendar, Holiday
 
 HOLIDAY_NAME_LENGTH = Holiday._meta.get_field("name").max_length
@@ -75,6 +76,7 @@ def calendar_compile(*, calendar: BusinessCalendar) -> BusinessCalendar:
     calendar = BusinessCalendar.objects.prefetch_related("intervals", "holidays").get(pk=calendar.pk)
     calendar.compiled = calendar.compile()
     BusinessCalendar.objects.filter(pk=calendar.pk).update(compiled=calendar.compiled)
+    config_version.bump()  # an update() sends no signal; processes keep the compiled calendar
     return calendar
 
 

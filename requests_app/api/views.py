@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 
 from departments.models import Department, FieldType, Service
 
-from .. import selectors, services, sla_engine
+from .. import selectors, services
 from ..forms import QueueFilterForm, ServiceRequestForm
 from ..models import ServiceRequest
 from ..permissions import can_work_on, get_queue_department_for_user, get_request_for_user
@@ -206,14 +206,14 @@ class MyRequestsView(ApiView):
     def post(self, request: Request) -> Response:
         incoming = s.FileRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        service = selectors.service_for_api_filing(incoming.validated_data["service"])
-        if service is None:
+        filing = selectors.filing_configuration(incoming.validated_data["service"])
+        if filing is None:
             raise ValidationError({"service": ["No active service has this id."]})
+        service = filing.service
         form_data, files = _form_input(request, service, request.data)
         form = ServiceRequestForm(form_data, files, service=service)
         if not form.is_valid():
             raise ValidationError(_form_errors(form))
-        config = sla_engine.SLAConfig(services=[service])  # the service was just read with its joins
         sr = services.request_file(
             service=service,
             requester=request.user,
@@ -221,7 +221,7 @@ class MyRequestsView(ApiView):
             values=form.cleaned_values(),
             files=form.cleaned_files(),
             priority=incoming.validated_data.get("priority"),
-            config=config,
+            config=filing.sla,
         )
         # The request as filed, from what is in hand: its events are the ones filing just recorded.
         context = {"sla": selectors.sla_views([sr], services=[service]), "comments": [], "events": sr.recorded_events}

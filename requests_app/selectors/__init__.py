@@ -1,7 +1,14 @@
 """Reads for pages and the API: querysets with their joins and prefetches already applied, so a page's
 query count does not grow with its rows."""
 
-from .catalog import catalog_departments, service_for_api_filing, service_for_filing, sla_targets_by_priority
+from .catalog import (
+    FilingConfiguration,
+    catalog_departments,
+    filing_configuration,
+    service_for_api_filing,
+    service_for_filing,
+    sla_targets_by_priority,
+)
 from .queue import (
     COUNT_CAP,
     DEFAULT_VIEWS,
@@ -44,6 +51,7 @@ __all__ = [
     "SEARCH_COUNT_CAP",
     "SLA_STATES",
     "ClockView",
+    "FilingConfiguration",
     "HeldStretch",
     "InvalidCursor",
     "KeysetPage",
@@ -55,6 +63,7 @@ __all__ = [
     "conversation",
     "count_cap",
     "department_members",
+    "filing_configuration",
     "handoff_ledger",
     "history",
     "keyset_page",

@@ -130,7 +130,8 @@ def request_file(
     The reference number comes from an increment of the department row inside this transaction
     (``UPDATE ... RETURNING``), so concurrent filings serialise on that row and never share a number;
     the assignment rule runs under the same lock. ``config``: the SLA configuration of ``service`` when
-    the caller read the service fresh with ``sla_engine.SERVICE_JOINS`` (views do); else it is read here.
+    the caller read the service with ``sla_engine.SERVICE_JOINS`` (views do; the API keeps it under the
+    catalog's configuration stamp, ``selectors.filing_configuration``); else it is read here.
     """
     if not service.is_active or not service.department.is_active:
         raise ValidationError("This service is not available any more.")

@@ -31,6 +31,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from departments import config_version
 from departments.models import (
     CannedResponse,
     Department,
@@ -298,6 +299,7 @@ class Seeder:
                     for index, (service, _) in enumerate(crew.services):
                         person = crew.agents[index % len(crew.agents)]
                         Service.objects.filter(pk=service.pk, default_assignee=None).update(default_assignee=person)
+                config_version.bump()  # update() sends no signal; running processes keep services
             for title, body in CANNED.get(slug, ()):
                 _, created = CannedResponse.objects.get_or_create(
                     department=crew.department, title=title, defaults={"body": body}

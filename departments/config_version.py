@@ -1,0 +1,88 @@
+"""A version stamp of the catalog's configuration, so a web process may keep what filing reads.
+
+Filing reads a service with its fields, department, calendars, SLA policies, targets and reminder
+rules: six tables, the costliest part of a filing (the ORM's work, not PostgreSQL's). That
+configuration changes a few times a day, in admin, so processes keep it (``requests_app.selectors.
+catalog.filing_configuration``) under the stamp kept here in the shared cache (Redis in production,
+so every process on every machine sees one stamp). Any save or delete of a watched model replaces the
+stamp, at once and again after the transaction commits (a process that read the old rows while the
+change was being committed must not keep them under the new stamp). Changes that bypass the models'
+signals (``QuerySet.update``, ``bulk_create``) call ``bump()`` themselves. With the cache unreachable
+there is no stamp and nothing is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+logger = logging.getLogger(__name__)
+
+KEY = "catalog-config-version"
+
+
+def current() -> str | None:
+    """The stamp, created on first use; None when the cache cannot be reached."""
+    try:
+        version = cache.get(KEY)
+        if version is None:
+            cache.add(KEY, uuid.uuid4().hex, timeout=None)
+            version = cache.get(KEY)
+        return version
+    except Exception:  # noqa: BLE001 - the cache is down: keep nothing, read everything fresh
+        logger.warning("Configuration stamp unreadable; filing reads its configuration fresh")
+        return None
+
+
+def _replace() -> None:
+    try:
+        cache.set(KEY, uuid.uuid4().hex, timeout=None)
+    except Exception:  # noqa: BLE001 - kept copies still expire (see filing_configuration)
+        logger.warning("Configuration stamp not replaced; kept configurations expire on their own")
+
+
+def bump() -> None:
+    """Invalidate every process's kept configuration: now, and once more when the transaction commits
+    (registered once per transaction, however many rows it changes)."""
+    _replace()
+    connection = transaction.get_connection()
+    if not any(entry[1] is _replace for entry in getattr(connection, "run_on_commit", ())):
+        transaction.on_commit(_replace)
+
+
+def _on_change(sender: Any, **kwargs: Any) -> None:
+    bump()
+
+
+def watch() -> None:
+    """Connect the signals of every model filing reads (called from ``DepartmentsConfig.ready``)."""
+    from .models import (
+        BusinessCalendar,
+        Department,
+        Holiday,
+        ReminderRule,
+        Service,
+        ServiceField,
+        SLAPolicy,
+        SLATarget,
+        WorkingInterval,
+    )
+
+    for model in (
+        Department,
+        Service,
+        ServiceField,
+        SLAPolicy,
+        SLATarget,
+        BusinessCalendar,
+        WorkingInterval,
+        Holiday,
+        ReminderRule,
+    ):
+        post_save.connect(_on_change, sender=model, dispatch_uid=f"config-version-save-{model.__name__}")
+        post_delete.connect(_on_change, sender=model, dispatch_uid=f"config-version-delete-{model.__name__}")
