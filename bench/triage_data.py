@@ -127,8 +127,27 @@ def remove_filed_by_runs(dataset: Dataset, *, purge_broker: bool = True) -> int:
     count = filed.count()
     if count:
         filed.delete()
+        vacuum_after_removal()
     ApiToken.objects.filter(name__startswith=TOKEN_NAME_PREFIX).delete()
     return count
+
+
+def vacuum_after_removal() -> None:
+    """``VACUUM ANALYZE`` the tables a filing writes, so the next run reads no dead index entries.
+
+    A load run files thousands of requests, all new and unassigned in one queue; deleted, they stay in
+    the queue's indexes as dead entries until a vacuum, and autovacuum waits for a fifth of a million-row
+    table to be dead. Without this, each run made the queue pages of the next one slower.
+    """
+    from django.db import connection
+
+    from requests_app.models import Handoff, Notification, RequestEvent, RequestSearch, ServiceRequest
+
+    if connection.vendor != "postgresql":
+        return
+    tables = [m._meta.db_table for m in (ServiceRequest, RequestEvent, Handoff, RequestSearch, Notification)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (ANALYZE) {', '.join(tables)}")
 
 
 # --- generation ------------------------------------------------------------------------------------

@@ -129,6 +129,12 @@ WSGI_APPLICATION = "servicedesk.wsgi.application"
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Every statement of a page reads a small index range; parallel workers only add their start-up
+        # (a text search's count took 9-12 ms with two, 3-4 ms without) and take the core another request
+        # needs. The summary refresh, the one scan-heavy job, is timed this way too (bench/feedback.py).
+        parallel = env_int("DB_MAX_PARALLEL_WORKERS_PER_GATHER", 0)
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c max_parallel_workers_per_gather={parallel}"
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -132,3 +132,29 @@ def test_the_procfile_runs_web_worker_and_beat_on_this_project() -> None:
         text = (ROOT / "deploy" / "systemd" / f"servicedesk-{unit}.service").read_text()
         assert "EnvironmentFile=/etc/servicedesk/servicedesk.env" in text
         assert "Restart=always" in text
+
+
+def test_postgresql_connections_run_without_parallel_workers_unless_configured() -> None:
+    code = "import servicedesk.settings as s; print(s.DATABASES['default'].get('OPTIONS', {}).get('options', ''))"
+    environment = {**os.environ, "DATABASE_URL": "postgres://u@127.0.0.1:5432/x"}
+
+    def options(**env: str) -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env={**environment, **env}, capture_output=True, text=True
+        )
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    assert options() == "-c max_parallel_workers_per_gather=0"
+    assert options(DB_MAX_PARALLEL_WORKERS_PER_GATHER="2") == "-c max_parallel_workers_per_gather=2"
+
+
+@pytest.mark.django_db
+def test_the_connection_really_has_no_parallel_workers() -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
