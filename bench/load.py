@@ -178,12 +178,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+KEEP_ALIVE_SECONDS = "75"  # as the Procfile: longer than a load balancer's idle timeout (60 s is common)
+
+
 class Gunicorn:
     """``gunicorn servicedesk.wsgi --workers 2 --worker-class gthread --threads 2`` (the production setting
     of the Procfile and the systemd unit) on a free loopback port, with the bench's environment.
 
     Two threads per worker: while one waits on PostgreSQL or Redis (a filing makes about fifteen round
-    trips) the other uses the core; with sync workers the two cores idled about 10% of the time.
+    trips) the other uses the core; with sync workers the two cores idled about 10% of the time. Idle
+    keep-alive connections stay open ``KEEP_ALIVE_SECONDS`` (gunicorn's default, 2 s, closed them
+    between a person's actions, and their next request met a broken pipe).
     """
 
     def __init__(self, env: dict[str, str], workers: int = 2, threads: int = 2) -> None:
@@ -191,7 +196,7 @@ class Gunicorn:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
         command = [sys.executable, "-m", "gunicorn", "servicedesk.wsgi", "--workers", str(workers)]
-        command += ["--worker-class", "gthread", "--threads", str(threads)]
+        command += ["--worker-class", "gthread", "--threads", str(threads), "--keep-alive", KEEP_ALIVE_SECONDS]
         command += ["--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"]
         # Gunicorn 27 opens a control socket at one path per user: another gunicorn on the machine would
         # share it, and stopping this one could take it from them.
