@@ -97,7 +97,11 @@ def _count_in_cache(cache: BaseCache, keyed: list[tuple[str, int]]) -> list[int]
 
 
 def hits(calls: list[Call], now: float | None = None) -> Verdict:
-    """Count each call in its window; refuse when any window's count is used up (the longest wait wins)."""
+    """Count each call in its window; refuse when any window's count is used up (the longest wait wins).
+
+    The calls are limits in order ("api", then "file"): once one refuses, the later ones were counted
+    for nothing, so their counts are taken back (a person over the API limit keeps their filings).
+    """
     now = time.time() if now is None else now
     counted = [c for c in calls if c.limit.count > 0]
     if not counted:
@@ -113,12 +117,20 @@ def hits(calls: list[Call], now: float | None = None) -> Verdict:
         scopes = ", ".join(c.scope for c in counted)
         logger.warning("Rate limit store unreachable; %s call of user %s allowed unchecked", scopes, calls[0].user_id)
         return Verdict(True)
-    waits = [
-        max(1, int((window + 1) * c.limit.seconds - now) + 1)
-        for c, window, count in zip(counted, windows, counts, strict=True)
-        if count > c.limit.count
-    ]
-    return Verdict(False, max(waits)) if waits else Verdict(True)
+    refused = [i for i, (c, count) in enumerate(zip(counted, counts, strict=True)) if count > c.limit.count]
+    if not refused:
+        return Verdict(True)
+    _take_back(cache, [key for key, _ in keyed[refused[0] + 1 :]])
+    waits = [max(1, int((windows[i] + 1) * counted[i].limit.seconds - now) + 1) for i in refused]
+    return Verdict(False, max(waits))
+
+
+def _take_back(cache: BaseCache, keys: list[str]) -> None:
+    for key in keys:
+        try:
+            cache.decr(key)
+        except Exception:  # noqa: BLE001 - expired meanwhile, or the store went away: nothing to take back
+            logger.debug("Rate limit count %s not taken back", key)
 
 
 def hit(scope: str, user_id: int, limit: Limit, now: float | None = None) -> Verdict:

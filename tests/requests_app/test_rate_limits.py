@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -100,6 +100,23 @@ def test_filing_through_the_api_counts_against_the_filing_limit(world, settings)
 
     assert (first.status_code, second.status_code, reading.status_code) == (201, 429, 200)
     assert ServiceRequest.objects.count() == 1
+
+
+def test_a_filing_refused_by_the_api_limit_does_not_use_up_a_filing(world, settings):
+    settings.RATE_LIMIT_API = "1/minute"
+    settings.RATE_LIMIT_FILING = "2/hour"
+    client = api_client(world.requester)
+    body = {"service": world.certificate.pk, "title": "Certificate", "values": {"purpose": "Bank"}}
+    start = datetime(2027, 3, 1, 9, 0, 5, tzinfo=UTC)
+
+    with time_machine.travel(start, tick=False):
+        first = client.post(reverse("api:requests"), body, format="json")
+        over_the_api_limit = client.post(reverse("api:requests"), body, format="json")
+    with time_machine.travel(start + timedelta(minutes=1), tick=False):
+        next_minute = client.post(reverse("api:requests"), body, format="json")
+
+    assert (first.status_code, over_the_api_limit.status_code, next_minute.status_code) == (201, 429, 201)
+    assert ServiceRequest.objects.count() == 2
 
 
 @pytest.mark.parametrize("text", ["0/hour", "0/60"])
