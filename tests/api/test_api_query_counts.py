@@ -14,14 +14,13 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from departments.models import Role, Service
 from requests_app import services
 from requests_app.models import ServiceRequest
 
 from .. import factories
+from ..query_counts import measure
 from .conftest import api_url
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -34,28 +33,6 @@ WEDNESDAY_10 = datetime(2030, 1, 9, 10, 0, tzinfo=UTC)
 def _frozen_clock() -> Any:
     with time_machine.travel(WEDNESDAY_10, tick=False):
         yield
-
-
-def queries_for(client: Any, path: str, shown: Any) -> int:
-    """Queries to answer ``path``, after checking the answer really holds every row (``shown`` lists them)."""
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
-    assert response.status_code == 200, response.content
-    body = response.content.decode()
-    missing = [text for text in shown() if text not in body]
-    assert not missing, f"rows missing from the answer: {missing}"
-    return len(captured)
-
-
-def measure(client: Any, path: str, *, grow: Any, rows: Any, shown: Any, few: int, many: int) -> tuple[int, int]:
-    """Queries at ``few`` rows and at ``many`` rows (``rows`` counts them), after one warm-up call."""
-    grow(few)
-    assert rows() == few
-    client.get(path)
-    at_few = queries_for(client, path, shown)
-    grow(many - few)
-    assert rows() == many
-    return at_few, queries_for(client, path, shown)
 
 
 def references(**filters: Any) -> list[str]:

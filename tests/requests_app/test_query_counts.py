@@ -11,8 +11,6 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from departments.models import Role, Service
@@ -20,6 +18,7 @@ from requests_app import services
 from requests_app.models import ServiceRequest
 
 from .. import factories
+from ..query_counts import measure
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -27,28 +26,6 @@ pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 @pytest.fixture(autouse=True)
 def _one_page(settings: Any) -> None:
     settings.QUEUE_PAGE_SIZE = 100
-
-
-def queries_for(client: Any, path: str, shown: Any) -> int:
-    """Queries to render ``path``, after checking the page really lists every row (``shown`` gives their texts)."""
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
-    assert response.status_code == 200
-    page = response.content.decode()
-    missing = [text for text in shown() if text not in page]
-    assert not missing, f"rows missing from the page: {missing}"
-    return len(captured)
-
-
-def measure(client: Any, path: str, *, grow: Any, rows: Any, shown: Any, few: int, many: int) -> tuple[int, int]:
-    """Queries at ``few`` rows and at ``many`` rows (``rows`` counts them), after one warm-up request."""
-    grow(few)
-    assert rows() == few
-    client.get(path)
-    at_few = queries_for(client, path, shown)
-    grow(many - few)
-    assert rows() == many
-    return at_few, queries_for(client, path, shown)
 
 
 def references(**filters: Any) -> list[str]:

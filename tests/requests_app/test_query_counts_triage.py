@@ -16,8 +16,6 @@ from typing import Any
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from departments.models import Holiday, Profile, Role
@@ -26,6 +24,7 @@ from requests_app import services
 from requests_app.models import ServiceRequest, Status
 
 from .. import factories
+from ..query_counts import queries_for
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -37,17 +36,6 @@ MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # normal priority: first resp
 @pytest.fixture(autouse=True)
 def _one_page(settings: Any) -> None:
     settings.QUEUE_PAGE_SIZE = 100
-
-
-def queries_for(client: Any, path: str, shown: list[str]) -> int:
-    """Queries to render ``path``, after checking the page really shows each of the texts in ``shown``."""
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(path)
-    assert response.status_code == 200
-    page = response.content.decode()
-    missing = [text for text in shown if text not in page]
-    assert not missing, f"missing from the page: {missing}"
-    return len(captured)
 
 
 def measure(client: Any, path: str, *, grow: Any, shown: Any, now: datetime) -> tuple[int, int]:
