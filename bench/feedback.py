@@ -34,7 +34,13 @@ if __package__ in (None, ""):  # run as a script: make the checkout importable f
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import database_description, percentile, prepare_database, setup_django
-from bench.run import DEFAULT_REDIS_URL, DEFAULT_REQUESTS, TARGET_REQUESTS, configure_environment, load_average
+from bench.run import (
+    TARGET_REQUESTS,
+    add_dataset_options,
+    check_dataset_options,
+    configure_environment,
+    load_average,
+)
 from bench.scenarios import Scenario, Timing, add_investigation_options, run_chosen
 from bench.triage_catalog import DEPARTMENT_SLUG_OF_LEAD
 from bench.triage_data import Dataset, ensure_dataset
@@ -50,7 +56,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         epilog="Example: DATABASE_URL=postgres://postgres@127.0.0.1:5432/servicedesk_bench_triage "
         "python bench/feedback.py --requests 1000000",
     )
-    parser.add_argument("--requests", type=int, default=DEFAULT_REQUESTS, metavar="N", help="default 1000000")
+    add_dataset_options(parser)
     parser.add_argument("--runs", type=int, default=50, help="timed runs per page (default 50)")
     parser.add_argument("--refresh-runs", type=int, default=5, help="timed summary refreshes (default 5)")
     parser.add_argument(
@@ -61,17 +67,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add_investigation_options(parser)
     parser.add_argument("--rebuild", action="store_true", help="rebuild the summary tables even if they are current")
-    parser.add_argument("--regenerate", action="store_true", help="generate the data even if it could be reused")
-    parser.add_argument(
-        "--redis-url",
-        default=DEFAULT_REDIS_URL,
-        help=f"broker when REDIS_URL is unset and it answers (default {DEFAULT_REDIS_URL}; '' for none)",
-    )
-    parser.add_argument("--allow-sqlite", action="store_true", help="run against SQLite (a smoke run)")
-    parser.add_argument("--force", action="store_true", help='run against a database whose name lacks "bench"')
     args = parser.parse_args(argv)
-    if args.requests < 100:
-        parser.error("--requests must be at least 100")
+    check_dataset_options(parser, args)
     if min(args.runs, args.refresh_runs, args.refresh_filings) < 1:
         parser.error("--runs, --refresh-runs and --refresh-filings must be positive")
     return args

@@ -51,31 +51,41 @@ BENCH_VAR_DIR = ROOT / "var" / "bench"
 BENCH_RATE_LIMIT = "1000000/hour"
 
 
+def add_dataset_options(parser: argparse.ArgumentParser) -> None:
+    """The options of every benchmark on this data set: its size, the broker, and the safety switches."""
+    parser.add_argument("--requests", type=int, default=DEFAULT_REQUESTS, metavar="N", help="default 1000000")
+    parser.add_argument(
+        "--redis-url",
+        default=DEFAULT_REDIS_URL,
+        help=f"broker when REDIS_URL is unset and it answers (default {DEFAULT_REDIS_URL}; '' for none)",
+    )
+    parser.add_argument("--regenerate", action="store_true", help="generate the data even if it could be reused")
+    parser.add_argument("--allow-sqlite", action="store_true", help="run against SQLite (a smoke run)")
+    parser.add_argument("--force", action="store_true", help='run against a database whose name lacks "bench"')
+
+
+def check_dataset_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Refuse sizes too small to give every scenario its rows (a queue, a deep page, a heavy requester)."""
+    if args.requests < 100:
+        parser.error("--requests must be at least 100")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Generate N requests once, then time the triage pages, the API and filing (issue 4).",
         epilog="Example: DATABASE_URL=postgres://postgres@127.0.0.1:5432/servicedesk_bench_triage "
         "python bench/run.py --requests 1000000",
     )
-    parser.add_argument("--requests", type=int, default=DEFAULT_REQUESTS, metavar="N", help="default 1000000")
+    add_dataset_options(parser)
     parser.add_argument("--runs", type=int, default=50, help="timed runs per scenario (default 50; use 30 or more)")
     parser.add_argument(
         "--load-seconds", type=float, default=30.0, help="length of the load through gunicorn (default 30; 0 skips)"
     )
     parser.add_argument("--concurrency", type=int, default=6, help="load generator connections (default 6)")
     parser.add_argument("--server", default="", metavar="URL", help="load this running server instead of gunicorn")
-    parser.add_argument(
-        "--redis-url",
-        default=DEFAULT_REDIS_URL,
-        help=f"broker when REDIS_URL is unset and it answers (default {DEFAULT_REDIS_URL}; '' for none)",
-    )
     add_investigation_options(parser)
-    parser.add_argument("--regenerate", action="store_true", help="generate the data even if it could be reused")
-    parser.add_argument("--allow-sqlite", action="store_true", help="run against SQLite (a smoke run)")
-    parser.add_argument("--force", action="store_true", help='run against a database whose name lacks "bench"')
     args = parser.parse_args(argv)
-    if args.requests < 100:
-        parser.error("--requests must be at least 100")
+    check_dataset_options(parser, args)
     if args.runs < 1 or args.concurrency < 1 or args.load_seconds < 0:
         parser.error("--runs and --concurrency must be positive, --load-seconds not negative")
     return args
