@@ -20,6 +20,7 @@ from ..forms.feedback import DateRangeForm, FollowUpCloseForm
 from ..models import FeedbackFollowUp
 from ..permissions import can_see_company, get_queue_department_for_user
 from ..selectors import dashboards
+from .request_page import error_text
 
 
 def department_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
@@ -120,7 +121,7 @@ def follow_up_close(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             tell_requester=form.cleaned_data["tell_requester"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, error_text(exc))
     else:
         told = " The requester has been told." if form.cleaned_data["tell_requester"] else ""
         messages.success(request, f"Follow-up of {follow_up.feedback.request.reference} closed.{told}")

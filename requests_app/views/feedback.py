@@ -19,12 +19,9 @@ from ..models import Feedback, FeedbackChannel, ServiceRequest, Status
 from ..permissions import is_requester
 from ..rating_links import LinkError, read_token
 from ..selectors import feedback as feedback_reads
+from .request_page import error_text
 
 User = get_user_model()
-
-
-def _messages_of(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 @require_POST
@@ -46,7 +43,7 @@ def rate(request: HttpRequest, reference: str) -> HttpResponse:
             channel=FeedbackChannel.PAGE,
         )
     except ValidationError as exc:
-        messages.error(request, _messages_of(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, "Thank you for your rating: it goes straight to the department.")
     return redirect(f"{sr.get_absolute_url()}#feedback")
@@ -95,7 +92,7 @@ def feedback_comment(request: HttpRequest, reference: str) -> HttpResponse:
     try:
         services.feedback_add_comment(feedback=feedback, by=request.user, comment=form.cleaned_data["comment"])
     except ValidationError as exc:
-        messages.error(request, _messages_of(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, "Thank you: your comment was added to your rating.")
     return redirect(f"{sr.get_absolute_url()}#feedback")

@@ -127,7 +127,8 @@ def _rerender(request: HttpRequest, sr: ServiceRequest, status: int, **forms: An
     return render(request, "requests_app/request_detail.html", _detail_context(request, sr, **forms), status=status)
 
 
-def _error_text(exc: ValidationError) -> str:
+def error_text(exc: ValidationError) -> str:
+    """A refusal's messages as one line, for a flash message or a row's error."""
     return " ".join(exc.messages)
 
 
@@ -171,10 +172,10 @@ def _act(request: HttpRequest, sr: ServiceRequest, action: Any, form_name: str, 
     except services.ConcurrentChange as exc:
         return _refused(request, _load(request, sr.reference), 409, str(exc))
     except services.TransitionNotAllowed as exc:
-        return _refused(request, sr, 409, _error_text(exc), **{form_name: form})
+        return _refused(request, sr, 409, error_text(exc), **{form_name: form})
     except ValidationError as exc:
         if _from_queue_row(request):
-            return _queue_row(request, sr, error=_error_text(exc), status=400)
+            return _queue_row(request, sr, error=error_text(exc), status=400)
         if form is not None and hasattr(exc, "error_dict"):
             for field, errors in exc.error_dict.items():
                 if field in form.fields:
@@ -182,9 +183,9 @@ def _act(request: HttpRequest, sr: ServiceRequest, action: Any, form_name: str, 
                 else:
                     # Not every form renders non-field errors (the status form shows only its select),
                     # so an error about a field the form lacks goes where it is always seen.
-                    messages.error(request, _error_text(ValidationError(errors)))
+                    messages.error(request, error_text(ValidationError(errors)))
         else:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         return _rerender(request, sr, 400, **{form_name: form})
     if _from_queue_row(request):
         return _queue_row(request, sr)
@@ -214,7 +215,7 @@ def _action_view(action: RequestAction) -> Callable[[HttpRequest, str], HttpResp
         form = action.form(request, sr) if action.form else None
         if form is not None and not form.is_valid():
             if _from_queue_row(request):
-                return _queue_row(request, sr, error=_error_text(ValidationError(form.errors.as_data())), status=400)
+                return _queue_row(request, sr, error=error_text(ValidationError(form.errors.as_data())), status=400)
             return _rerender(request, sr, 400, **{action.form_name: form})
         data = form.cleaned_data if form is not None else {}
         return _act(request, sr, lambda: action.perform(request, sr, data), action.form_name, form)
