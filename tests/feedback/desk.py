@@ -7,8 +7,6 @@ read by a client signed in at that instant (a session made in real time would ha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +19,8 @@ from requests_app.feedback_sweep import FeedbackSweepResult, feedback_sweep
 from requests_app.models import Feedback, Kudos, ServiceRequest, StatsRun
 from requests_app.services.stats import stats_refresh
 from requests_app.sweep import SweepResult, sla_sweep
+
+from ..clocked import ClockedDesk
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -45,16 +45,7 @@ def fresh(sr: ServiceRequest) -> ServiceRequest:
     return ServiceRequest.objects.get(pk=sr.pk)
 
 
-class Desk:
-    def __init__(self, world: Any, on_commit: Any) -> None:
-        self.world = world
-        self._on_commit = on_commit
-
-    @contextmanager
-    def at(self, moment: datetime) -> Iterator[None]:
-        with time_machine.travel(moment, tick=False), self._on_commit(execute=True):
-            yield
-
+class Desk(ClockedDesk):
     # --- people -------------------------------------------------------------------------------------
 
     def file(

@@ -13,8 +13,7 @@ through the services (or runs the sweep) and commits, so what was enqueued on co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from unittest import mock
@@ -44,6 +43,7 @@ from requests_app.models import (
 from requests_app.sweep import SweepResult, sla_sweep
 
 from .. import factories
+from ..clocked import ClockedDesk
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -62,17 +62,8 @@ def _day(day: int) -> Callable[..., datetime]:
 fri, sat, mon, tue, wed, thu, next_fri, next_mon = (_day(d) for d in (20, 21, 23, 24, 25, 26, 27, 30))
 
 
-class Desk:
+class Desk(ClockedDesk):
     """The service desk driven at chosen instants; every call commits, so on-commit deliveries run."""
-
-    def __init__(self, world: Any, on_commit: Any) -> None:
-        self.world = world
-        self._on_commit = on_commit
-
-    @contextmanager
-    def at(self, moment: datetime) -> Iterator[None]:
-        with time_machine.travel(moment, tick=False), self._on_commit(execute=True):
-            yield
 
     def file(self, moment: datetime, *, priority: str | None = None) -> ServiceRequest:
         with self.at(moment):
