@@ -1,10 +1,11 @@
-"""A version stamp of the catalog's configuration, so a web process may keep what filing reads.
+"""A version stamp of the catalog's configuration, so a web process may keep what filing and the queue read.
 
 Filing reads a service with its fields, department, calendars, SLA policies, targets and reminder
 rules: six tables, the costliest part of a filing (the ORM's work, not PostgreSQL's). That
 configuration changes a few times a day, in admin, so processes keep it (``requests_app.selectors.
 catalog.filing_configuration``) under the stamp kept here in the shared cache (Redis in production,
-so every process on every machine sees one stamp). Any save or delete of a watched model replaces the
+so every process on every machine sees one stamp); the queue page keeps its department's services and
+calendars the same way (``kept``). Any save or delete of a watched model replaces the
 stamp, at once and again after the transaction commits (a process that read the old rows while the
 change was being committed must not keep them under the new stamp). Changes that bypass the models'
 signals (``QuerySet.update``, ``bulk_create``) call ``bump()`` themselves. With the cache unreachable
@@ -14,8 +15,10 @@ there is no stamp and nothing is kept.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
@@ -24,6 +27,11 @@ from django.db.models.signals import post_delete, post_save
 logger = logging.getLogger(__name__)
 
 KEY = "catalog-config-version"
+KEEP_SECONDS = 60.0  # the longest a kept value lives even if a stamp change was missed
+KEEP_MAX = 1_000
+# Kept per process: key -> (stamp, when read, value). Read only: whoever keeps a value never changes it.
+_KEPT: dict[Hashable, tuple[str, float, Any]] = {}
+T = TypeVar("T")
 
 
 def current() -> str | None:
@@ -37,6 +45,26 @@ def current() -> str | None:
     except Exception:  # noqa: BLE001 - the cache is down: keep nothing, read everything fresh
         logger.warning("Configuration stamp unreadable; filing reads its configuration fresh")
         return None
+
+
+def kept(key: Hashable, load: Callable[[], T]) -> T:
+    """``load()``, kept in this process under ``key`` while the stamp is unchanged (at most
+    ``KEEP_SECONDS``, in case a change went around the stamp); read fresh every time without a stamp.
+
+    Only for values built from the watched models (see ``watch``) and never changed by their readers.
+    """
+    version = current()
+    now = time.monotonic()
+    if version is not None:
+        found = _KEPT.get(key)
+        if found is not None and found[0] == version and now - found[1] < KEEP_SECONDS:
+            return found[2]
+    value = load()
+    if version is not None:
+        if len(_KEPT) >= KEEP_MAX:
+            _KEPT.clear()
+        _KEPT[key] = (version, now, value)
+    return value
 
 
 def _replace() -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils.http import RFC3986_SUBDELIMS
 
 from departments.models import Department, Priority, Service
 
@@ -25,6 +27,24 @@ class Status(models.TextChoices):
 # Statuses in which the request still needs work from someone.
 ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING)
 FINAL_STATUSES = (Status.CLOSED, Status.CANCELLED)
+_REFERENCE_MARK = "REFERENCE-MARK"
+
+
+@lru_cache(maxsize=64)
+def _request_url_parts(name: str, script_prefix: str) -> tuple[str, str]:
+    """The URL of the request view ``name`` around its reference, reversed once per script prefix."""
+    url = reverse(f"requests_app:{name}", kwargs={"reference": _REFERENCE_MARK})
+    head, _, tail = url.partition(_REFERENCE_MARK)
+    return head, tail
+
+
+def request_url(reference: str, name: str = "request_detail") -> str:
+    """The URL of a request's view (its page, claim, assign...), as ``reverse`` gives it.
+
+    A queue page links every row three times; ``reverse`` costs ~20 µs a call, this a string join.
+    """
+    head, tail = _request_url_parts(name, get_script_prefix())
+    return head + quote(reference, safe=RFC3986_SUBDELIMS + "/~:@") + tail
 
 
 class ServiceRequest(models.Model):
@@ -113,7 +133,7 @@ class ServiceRequest(models.Model):
         return f"{self.reference} {self.title}"
 
     def get_absolute_url(self) -> str:
-        return reverse("requests_app:request_detail", kwargs={"reference": self.reference})
+        return request_url(self.reference)
 
     @cached_property
     def recorded_events(self) -> list[Any]:

@@ -99,21 +99,28 @@ def _clock_view(state: dict[str, Any]) -> ClockView:
 
 
 def sla_views(
-    requests: list[ServiceRequest], now: datetime | None = None, *, services: list[Service] | None = None
+    requests: list[ServiceRequest],
+    now: datetime | None = None,
+    *,
+    services: list[Service] | None = None,
+    config: sla_engine.SLAConfig | None = None,
 ) -> dict[int, dict[str, ClockView]]:
     """Per request: its first-response and resolution clocks, and the one the queue badge shows.
 
     Loads calendars and policies once for all the requests' services (a
     constant number of queries however many rows); none at all when the caller passes the
-    requests' ``services`` read with ``sla_engine.SERVICE_JOINS``.
+    requests' ``services`` read with ``sla_engine.SERVICE_JOINS``, or a ``config`` that holds them
+    (a kept one also keeps its calendars' worked-out days).
     """
     now = now or timezone.now()
     if not requests:
         return {}
-    if services is None:
-        config = sla_engine.SLAConfig({sr.service_id for sr in requests})
-    else:
-        config = sla_engine.SLAConfig(services=services)
+    if config is None:
+        config = (
+            sla_engine.SLAConfig({sr.service_id for sr in requests})
+            if services is None
+            else sla_engine.SLAConfig(services=services)
+        )
     views: dict[int, dict[str, ClockView]] = {}
     for sr in requests:
         calendar = config.calendar(sr.service_id)

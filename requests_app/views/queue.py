@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from departments.models import Department, Membership
 from departments.permissions import is_lead, user_memberships
 
-from .. import selectors, services, sla_engine
+from .. import selectors, services
 from ..forms import BulkForm, QueueFilterForm, SavedViewForm
 from ..models import SavedView, ServiceRequest
 from ..permissions import get_queue_department_for_user, visible_requests_q
@@ -40,10 +40,11 @@ class QueueContext:
 
     def __init__(self, department: Department) -> None:
         self.department = department
-        # With what the SLA clocks need joined: the rows' badges are computed from these, no query more.
-        self.services = list(department.services.select_related(*sla_engine.SERVICE_JOINS).order_by("name"))
+        # Kept between pages (configuration): the rows' badges are computed from it, no query more.
+        self.configuration = selectors.queue_configuration(department.pk)
+        self.services = self.configuration.services
+        self.departments = self.configuration.departments
         self.members = list(selectors.department_members(department))
-        self.departments = list(Department.objects.filter(is_active=True).order_by("name"))
 
     def form(self, data: QueryDict | None) -> QueueFilterForm:
         return QueueFilterForm(data, services=self.services, members=self.members, departments=self.departments)
@@ -89,7 +90,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         "form": form,
         "page": page,
         "rows": page.rows,
-        "sla": selectors.sla_views(page.rows, services=ctx.services),
+        "sla": selectors.sla_views(page.rows, config=ctx.configuration.sla),
         "filter_query": _filter_query(request.GET),
         "main_filters": MAIN_FILTERS,
         "more_filters_used": any(request.GET.get(name) for name in form.fields if name not in MAIN_FILTERS),

@@ -18,7 +18,6 @@ from departments import config_version
 from departments.models import FieldType, Priority, SLATarget
 from departments.services import calendar_compile
 from requests_app.models import ServiceRequest
-from requests_app.selectors import catalog
 
 from .. import factories
 
@@ -29,9 +28,9 @@ PURPOSE = {"purpose": "Bank"}
 
 @pytest.fixture(autouse=True)
 def _nothing_kept() -> Any:
-    catalog._KEPT.clear()
+    config_version._KEPT.clear()
     yield
-    catalog._KEPT.clear()
+    config_version._KEPT.clear()
 
 
 def file(api: Any, user: Any, service: Any, values: dict[str, Any] = PURPOSE, **extra: Any) -> Any:
@@ -111,7 +110,7 @@ def test_a_calendar_recompiled_meanwhile_applies_to_the_next_filing(world, api):
 def test_a_kept_configuration_expires_even_if_a_change_missed_the_stamp(world, api, monkeypatch):
     file(api, world.requester, world.certificate)
     SLATarget.objects.filter(policy=world.hr.default_sla_policy).update(resolution_minutes=90)  # no signal
-    monkeypatch.setattr(catalog, "KEEP_SECONDS", 0.0)
+    monkeypatch.setattr(config_version, "KEEP_SECONDS", 0.0)
 
     body = file(api, world.requester, world.certificate).json()
 
@@ -126,7 +125,7 @@ def test_with_the_stamp_unreadable_every_filing_reads_fresh(world, api, monkeypa
     body = file(api, world.requester, world.certificate).json()
 
     assert ServiceRequest.objects.get(reference=body["reference"]).resolution_target_minutes == 45
-    assert catalog._KEPT == {}
+    assert config_version._KEPT == {}
 
 
 def test_the_stamp_changes_with_every_watched_model_and_once_more_on_commit(world):

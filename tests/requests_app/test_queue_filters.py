@@ -21,6 +21,7 @@ from django.urls import reverse
 from departments.models import Profile, Role
 from requests_app import services
 from requests_app.models import SavedView, ServiceRequest, Status
+from requests_app.selectors import queue as queue_selectors
 
 from .. import factories
 
@@ -705,6 +706,57 @@ def test_the_current_views_link_is_marked_as_the_page(world, client_for, triage_
     page = queue_page(client_for(world.agent), world.it, assignee="unassigned")
 
     assert re.search(r'href="\?assignee=unassigned" aria-current="page">Unassigned<', page)
+
+
+def test_the_sidebar_counts_follow_the_clock_with_their_statements_kept(world, client_for, triage_mix):
+    client = client_for(world.agent)
+    with time_machine.travel(at(hour=12, minute=30), tick=False):
+        before = sidebar(queue_page(client, world.it))
+    # By 16:01 "unassigned, on track" (filed 12:00, 4 business hours) and others have run out of time.
+    later = at(hour=16, minute=1)
+    with time_machine.travel(later, tick=False):
+        after = sidebar(queue_page(client, world.it))
+    breached = queue_selectors.sla_state_q("breached", later)
+    breached_later = ServiceRequest.objects.filter(breached, department=world.it).count()
+    assert before["Breached"] == 1
+    assert after["Breached"] == breached_later > 2
+    assert after["At risk"] == 0
+
+
+def test_the_mine_view_counts_for_each_person_in_turn(world, client_for, triage_mix):
+    with time_machine.travel(at(hour=12, minute=30), tick=False):
+        counts = [
+            sidebar(queue_page(client_for(who), world.it))["Mine"] for who in (world.agent, world.lead, world.agent)
+        ]
+
+    assert counts == [2, 1, 2]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"sla": "breached"},
+        {"sla": "at_risk", "assignee": "unassigned"},
+        {"sla": "on_track", "priority": "critical"},
+        {"sla": "paused"},
+        {"assignee": "mine", "status": "all"},
+        {"created_from": "2026-03-02", "due_to": "2026-03-04", "q": "laptop screen"},
+    ],
+)
+def test_a_kept_count_statement_is_the_fresh_compilation_at_every_instant(world, filters):
+    queue_selectors._COUNT_STATEMENTS.clear()
+    chosen = queue_selectors.QueueFilters(
+        **{k: (datetime.fromisoformat(v).date() if k.endswith(("_from", "_to")) else v) for k, v in filters.items()}
+    )
+    for now in (at(hour=10), at(day=3, hour=15, minute=7)):
+        fresh = queue_selectors.queue_requests(department_ids=[world.it.pk], filters=chosen, user=world.agent, now=now)
+        expected = fresh.order_by().values("pk")[:1001].query.sql_with_params()
+
+        kept = queue_selectors.count_statement(world.it.pk, chosen, user=world.agent, cap=1000, now=now)
+
+        assert kept == (expected[0], list(expected[1]))
+    assert len(queue_selectors._COUNT_STATEMENTS) == 1
 
 
 def test_an_agent_saves_the_current_filters_as_a_personal_view(world, client_for, triage_mix):
