@@ -90,16 +90,11 @@ class SLAConfig:
     def __init__(self, service_ids: Iterable[int] = (), *, services: Iterable[Service] | None = None) -> None:
         if services is None:
             services = Service.objects.filter(pk__in=set(service_ids)).select_related(*SERVICE_JOINS)
-        self.services: dict[int, Service] = {s.pk: s for s in services}
+        self.services: dict[int, Service] = {}
         self.calendars: dict[int, sla.Calendar] = {}
         self.policies: dict[int, SLAPolicy] = {}
-        for service in self.services.values():
-            for calendar in (service.calendar, service.department.calendar):
-                if calendar is not None and calendar.pk not in self.calendars:
-                    self._add_calendar(calendar)
-            for policy in (service.sla_policy, service.department.default_sla_policy):
-                if policy is not None:
-                    self.policies.setdefault(policy.pk, policy)
+        for service in services:
+            self._add_service(service)
         self._targets: dict[int, list[SLATarget]] | None = None
         self._rules: dict[int, ReminderRule] | None = None
         self._default_calendar: sla.Calendar | None = None
@@ -111,8 +106,25 @@ class SLAConfig:
             # Admin refuses such calendars; one written around it must not stop people filing.
             logger.exception("Calendar %s is unusable; using the default calendar instead", calendar.pk)
 
+    def _add_service(self, service: Service) -> None:
+        self.services[service.pk] = service
+        for calendar in (service.calendar, service.department.calendar):
+            if calendar is not None and calendar.pk not in self.calendars:
+                self._add_calendar(calendar)
+        for policy in (service.sla_policy, service.department.default_sla_policy):
+            if policy is not None:
+                self.policies.setdefault(policy.pk, policy)
+
     def _service(self, service_id: int) -> Service:
-        return self.services[service_id]
+        """A service given at construction, or else read now (one query): a page built for one department's
+        services still shows a request whose service an admin has since moved to another department."""
+        service = self.services.get(service_id)
+        if service is None:
+            service = Service.objects.select_related(*SERVICE_JOINS).get(pk=service_id)
+            self._add_service(service)
+            if self._targets is not None:
+                self._targets = None  # read again, with the new service's policy
+        return service
 
     def calendar(self, service_id: int) -> sla.Calendar:
         service = self._service(service_id)

@@ -137,3 +137,17 @@ def test_a_row_shows_its_age_and_its_local_filing_time(world, office, client_for
     page, _ = queue_page(client_for(world.lead), world, MONDAY_9.replace(hour=11, minute=30))
 
     assert '<time datetime="2026-11-23T09:00:00+01:00" title="2026-11-23 09:00">2h 30m</time>' in page
+
+
+def test_a_service_moved_to_another_department_leaves_its_requests_readable_in_the_old_queue(world, client_for):
+    with time_machine.travel(MONDAY_9, tick=False):
+        sr = services.request_file(service=world.laptop, requester=world.requester, title="Dock", values={})
+    client = client_for(world.lead)
+    queue_page(client, world)
+    world.laptop.department = world.hr
+    world.laptop.save(update_fields=["department"])
+
+    page, _ = queue_page(client, world, MONDAY_9.replace(hour=10))
+
+    assert sr.reference in page
+    assert ">On track</span>" in page
