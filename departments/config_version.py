@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 KEY = "catalog-config-version"
 KEEP_SECONDS = 60.0  # the longest a kept value lives even if a stamp change was missed
 KEEP_MAX = 1_000
-# Kept per process: key -> (stamp, when read, value). Read only: whoever keeps a value never changes it.
+# Kept per process: key -> (stamp, when read, value). Shared by the threads of a process: readers never change
+# a kept value, they may only fill in what it reads on first use (an SLAConfig's targets, say).
 _KEPT: dict[Hashable, tuple[str, float, Any]] = {}
 T = TypeVar("T")
 
@@ -51,7 +52,8 @@ def kept(key: Hashable, load: Callable[[], T]) -> T:
     """``load()``, kept in this process under ``key`` while the stamp is unchanged (at most
     ``KEEP_SECONDS``, in case a change went around the stamp); read fresh every time without a stamp.
 
-    Only for values built from the watched models (see ``watch``) and never changed by their readers.
+    Only for values built from the watched models (see ``watch``) and never changed by their readers
+    (filled in on first use at most, as ``SLAConfig`` reads its targets).
     """
     version = current()
     now = time.monotonic()
