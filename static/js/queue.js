@@ -1,7 +1,7 @@
 // The queue page. Everything works without JavaScript (claim posts a plain form; leads assign with the
-// bulk bar); with it: "select all" for bulk changes, and each row's assign menu, filled from the one
-// member list in the page (<template id="assign-options">) when the page loads and whenever HTMX swaps a
-// row back in.
+// bulk bar); with it: "select all" for bulk changes, and each active row's assign form for leads, copied
+// from the one form in the page (<template id="row-assign">, the row's reference in place of
+// ASSIGN-REFERENCE) when the page loads and whenever HTMX swaps a row back in.
 (function () {
   "use strict";
   var all = document.getElementById("select-all");
@@ -13,20 +13,23 @@
     });
   }
 
-  function fillAssignMenus(root) {
-    var template = document.getElementById("assign-options");
+  var REFERENCE = /^[A-Za-z0-9-]+$/;
+
+  function addAssignForms(root) {
+    var template = document.getElementById("row-assign");
     if (!template) return;
-    root.querySelectorAll("form.row-assign").forEach(function (form) {
-      var select = form.querySelector("select.assign-select");
-      if (!select || select.options.length) return;
-      select.appendChild(template.content.cloneNode(true));
-      select.value = select.getAttribute("data-current") || "";
-      form.hidden = false;
+    root.querySelectorAll(".row-assign-slot").forEach(function (slot) {
+      var reference = slot.getAttribute("data-reference") || "";
+      if (slot.firstElementChild || !REFERENCE.test(reference)) return;
+      slot.innerHTML = template.innerHTML.split("ASSIGN-REFERENCE").join(reference);
+      var select = slot.querySelector("select.assign-select");
+      if (select) select.value = slot.getAttribute("data-current") || "";
+      if (window.htmx) window.htmx.process(slot);
     });
   }
 
-  fillAssignMenus(document);
+  addAssignForms(document);
   document.body.addEventListener("htmx:afterSwap", function (event) {
-    fillAssignMenus(event.detail.elt.parentNode || document);
+    addAssignForms(event.detail.elt.parentNode || document);
   });
 })();

@@ -71,6 +71,9 @@ def test_lead_claims_and_assigns_in_the_queue_without_reloading_and_answers_with
     assert "Lead Tester" in row.find_element(By.CSS_SELECTOR, ".assignee-cell").text
     printer.refresh_from_db()
     assert printer.assignee == world.lead
+    # The row swapped in gets its assign form again, showing its new assignee.
+    menu = wait.until(ec.visibility_of_element_located((By.ID, f"assign-{printer.reference}")))
+    assert Select(menu).first_selected_option.text == "Lead Tester"
 
     row = driver.find_element(By.ID, f"row-{vpn.reference}")
     Select(row.find_element(By.ID, f"assign-{vpn.reference}")).select_by_visible_text("Agent Tester")
