@@ -3,6 +3,8 @@ assessments of one department by the departments it serves."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -139,6 +141,10 @@ class Assessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.department})"
+
+    def takes_answers(self, now: datetime) -> bool:
+        """Open and before its closing time (the sweep marks it closed a little later)."""
+        return self.status == AssessmentStatus.OPEN and self.closes_at > now
 
 
 class AssessmentCriterion(models.Model):

@@ -8,7 +8,8 @@ from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from departments.models import Department
 
@@ -124,11 +125,14 @@ class AssessmentResults:
     groups: list[GroupSummary]
     criteria: list[CriterionResult]
     hidden_groups: int
+    closed: bool = True  # no longer takes answers
 
     @property
     def shown(self) -> bool:
-        """Below the threshold in total even the aggregate would tell who said what: nothing is shown."""
-        return self.respondents >= ANONYMITY_THRESHOLD
+        """Only once the assessment takes no more answers: results that changed with each answer would
+        tell anyone who compares them before and after a colleague answered what that colleague said.
+        And below the threshold in total even the aggregate would tell who said what: nothing is shown."""
+        return self.closed and self.respondents >= ANONYMITY_THRESHOLD
 
 
 def _averages(assessment: Assessment) -> dict[str, tuple[int, float]]:
@@ -145,11 +149,13 @@ def _averages(assessment: Assessment) -> dict[str, tuple[int, float]]:
     return {key: (len(values), sum(values) / len(values)) for key, values in scores.items()}
 
 
-def assessment_results(assessment: Assessment) -> AssessmentResults:
-    """Per criterion: the overall average, the change since the previous assessment, and per answering
-    department only for groups of at least ``ANONYMITY_THRESHOLD`` respondents, and only while the
-    smaller groups together have none or at least that many (else no group is shown on its own).
-    Comments are listed without names or groups, and only when the results are shown at all."""
+def assessment_results(assessment: Assessment, now: datetime | None = None) -> AssessmentResults:
+    """Per criterion: the overall average, the change since the previous closed assessment, and per
+    answering department only for groups of at least ``ANONYMITY_THRESHOLD`` respondents, and only while
+    the smaller groups together have none or at least that many (else no group is shown on its own).
+    Comments are listed without names or groups, and only when the results are shown at all: once the
+    assessment takes no more answers (``AssessmentResults.shown``)."""
+    now = now or timezone.now()
     criteria = list(assessment.criteria.all())
     invitations = list(AssessmentInvitation.objects.filter(assessment=assessment).select_related("group"))
     groups: dict[int, GroupSummary] = {}
@@ -174,8 +180,10 @@ def assessment_results(assessment: Assessment) -> AssessmentResults:
         group_scores.setdefault((criterion_id, group_id), []).append(score)
         if comment.strip():
             results[criterion_id].comments.append(comment.strip())
+    # An earlier assessment still taking answers is no comparison: its figures are not shown either.
     previous = (
         Assessment.objects.filter(department=assessment.department, created_at__lt=assessment.created_at)
+        .filter(Q(status=AssessmentStatus.CLOSED) | Q(closes_at__lte=now))
         .exclude(pk=assessment.pk)
         .order_by("-created_at")
         .first()
@@ -202,6 +210,7 @@ def assessment_results(assessment: Assessment) -> AssessmentResults:
         groups=ordered,
         criteria=[results[c.pk] for c in criteria],
         hidden_groups=sum(1 for g in ordered if 0 < g.answered < ANONYMITY_THRESHOLD),
+        closed=not assessment.takes_answers(now),
     )
 
 

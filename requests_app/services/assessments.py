@@ -158,7 +158,7 @@ def assessment_answer(
     if invitation.respondent_id != by.pk:
         raise PermissionDenied("This invitation was sent to someone else.")
     assessment = invitation.assessment
-    if assessment.status != AssessmentStatus.OPEN or assessment.closes_at <= now:
+    if not assessment.takes_answers(now):
         raise ValidationError("This assessment has closed; thank you all the same.")
     criteria = list(assessment.criteria.all())
     errors = {c.key: "Give a score from 1 to 5." for c in criteria if c.key not in scores}

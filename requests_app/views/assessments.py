@@ -139,7 +139,7 @@ def assessment_answer(request: HttpRequest, token: str) -> HttpResponse:
     context: dict[str, Any] = {"invitation": invitation, "assessment": assessment}
     if invitation.answered_at is not None:
         return render(request, "requests_app/assessment_answer.html", {**context, "state": "answered"})
-    if assessment.status != "open" or assessment.closes_at <= timezone.now():
+    if not assessment.takes_answers(timezone.now()):
         return render(request, "requests_app/assessment_answer.html", {**context, "state": "closed"}, status=410)
     criteria = list(assessment.criteria.all())
     status = 200

@@ -481,8 +481,7 @@ def answered(desk, world, customers) -> Assessment:
     autumn = start(desk, world, [customers.sales], at=berlin(date(2027, 2, 1), 9), title="Autumn 2026")
     for person in (customers.sam, customers.sue, customers.sid):
         answer(desk, autumn, person, berlin(date(2027, 2, 2), 9), responsiveness=2)
-    with desk.at(berlin(date(2027, 2, 20), 9)):
-        services.assessment_close(assessment=autumn, by=world.lead)
+    close(desk, world, autumn, berlin(date(2027, 2, 20), 9))
 
     spring = start(desk, world, [customers.sales, customers.marketing, world.hr])
     day = berlin(date(2027, 3, 2), 9)
@@ -495,11 +494,18 @@ def answered(desk, world, customers) -> Assessment:
         (world.other_agent, 3),
     ]:
         answer(desk, spring, person, day, responsiveness=score)
+    close(desk, world, spring, berlin(date(2027, 3, 2), 10))
     return spring
 
 
 def criterion(results: Any, key: str) -> Any:
     return next(r for r in results.criteria if r.criterion.key == key)
+
+
+def close(desk: Any, world: Any, assessment: Assessment, when: datetime) -> None:
+    """A lead closes the assessment for answers: its results are shown from then on."""
+    with desk.at(when):
+        services.assessment_close(assessment=assessment, by=world.lead)
 
 
 def test_results_give_each_criterions_average_over_everyone(answered):
@@ -542,6 +548,7 @@ def test_a_lone_small_group_is_not_shown_through_the_difference_with_the_others(
     assessment = start(desk, world, [customers.sales, customers.marketing])
     for person, score in [(customers.sam, 4), (customers.sue, 4), (customers.sid, 5), (customers.mia, 1)]:
         answer(desk, assessment, person, STARTED + timedelta(days=1), responsiveness=score)
+    close(desk, world, assessment, STARTED + timedelta(days=1, hours=1))
 
     results = assessment_results(assessment)
     page = desk.get(world.lead, url("assessment_detail", assessment.pk), STARTED + timedelta(days=2)).content.decode()
@@ -556,6 +563,7 @@ def test_a_comparison_with_a_previous_assessment_below_the_threshold_is_not_show
     autumn = start(desk, world, [customers.sales], at=berlin(date(2027, 2, 1), 9), title="Autumn 2026")
     for person in (customers.sam, customers.sue):  # two answers: never shown, not even as a comparison
         answer(desk, autumn, person, berlin(date(2027, 2, 2), 9), responsiveness=1)
+    close(desk, world, autumn, berlin(date(2027, 2, 20), 9))
     spring = start(desk, world, [customers.sales])
     for person in (customers.sam, customers.sue, customers.sid):
         answer(desk, spring, person, STARTED + timedelta(days=1), responsiveness=4)
@@ -587,6 +595,7 @@ def test_fewer_than_three_respondents_in_total_shows_nothing(desk, world, custom
     assessment = start(desk, world, [customers.sales])
     answer(desk, assessment, customers.sam, STARTED + timedelta(days=1), score=1)
     answer(desk, assessment, customers.sue, STARTED + timedelta(days=1), score=1)
+    close(desk, world, assessment, STARTED + timedelta(days=1, hours=1))
 
     results = assessment_results(assessment)
     page = desk.get(world.lead, url("assessment_detail", assessment.pk), STARTED + timedelta(days=2)).content.decode()
@@ -601,11 +610,55 @@ def test_three_respondents_in_total_show_the_results(desk, world, customers):
     assessment = start(desk, world, [customers.sales])
     for person in (customers.sam, customers.sue, customers.sid):
         answer(desk, assessment, person, STARTED + timedelta(days=1), score=2)
+    close(desk, world, assessment, STARTED + timedelta(days=1, hours=1))
 
     page = desk.get(world.lead, url("assessment_detail", assessment.pk), STARTED + timedelta(days=2)).content.decode()
 
     assert assessment_results(assessment).shown
     assert 'id="results"' in page
+
+
+def test_an_open_assessment_shows_no_results_however_many_have_answered(desk, world, customers):
+    """Results that moved with each answer would tell a lead, comparing them before and after a
+    colleague answered, what that colleague said; so they wait for the close."""
+    assessment = start(desk, world, [customers.sales])
+    for person in (customers.sam, customers.sue, customers.sid):
+        answer(desk, assessment, person, STARTED + timedelta(days=1), score=2)
+
+    page = desk.get(world.lead, url("assessment_detail", assessment.pk), STARTED + timedelta(days=2)).content.decode()
+
+    assert not assessment_results(assessment, STARTED + timedelta(days=2)).shown
+    assert 'id="not-yet"' in page
+    assert "3 answers so far" in page
+    assert 'id="results"' not in page
+    assert "sam says so" not in page
+
+
+def test_results_are_shown_once_the_closing_time_has_passed_even_before_the_sweep_closes_it(desk, world, customers):
+    assessment = start(desk, world, [customers.sales])
+    for person in (customers.sam, customers.sue, customers.sid):
+        answer(desk, assessment, person, STARTED + timedelta(days=1), score=2)
+
+    page = desk.get(world.lead, url("assessment_detail", assessment.pk), CLOSES + timedelta(minutes=1)).content.decode()
+
+    assert Assessment.objects.get(pk=assessment.pk).status == "open"
+    assert 'id="results"' in page
+
+
+def test_an_earlier_assessment_still_taking_answers_is_not_compared(desk, world, customers):
+    autumn = start(desk, world, [customers.sales], at=berlin(date(2027, 2, 1), 9), title="Autumn 2026")
+    for person in (customers.sam, customers.sue, customers.sid):
+        answer(desk, autumn, person, berlin(date(2027, 2, 2), 9), responsiveness=1)
+    spring = start(desk, world, [customers.sales], title="Spring 2027")  # autumn closes on 15 March too
+    for person in (customers.sam, customers.sue, customers.sid):
+        answer(desk, spring, person, STARTED + timedelta(days=1), responsiveness=4)
+    close(desk, world, spring, STARTED + timedelta(days=1, hours=1))
+
+    results = assessment_results(spring, STARTED + timedelta(days=2))
+
+    assert results.shown
+    assert results.previous is None
+    assert criterion(results, "responsiveness").change is None
 
 
 def test_weak_criteria_are_those_averaging_below_3_5(answered):
