@@ -98,3 +98,23 @@ def test_the_sweep_task_records_its_heartbeat():
     sla_sweep.apply()
 
     assert timezone.now() - Heartbeat.objects.get(name=SWEEP_HEARTBEAT).at < timedelta(seconds=30)
+
+
+def test_beat_sends_a_sweep_as_it_starts(settings):
+    """Beat's schedule would first run the sweep a period after start; it is sent at once too (the run
+    command's integration test shows /healthz turning healthy within seconds of a first start)."""
+    from servicedesk.celery import sweep_when_beat_starts
+
+    with mock.patch.object(celery_app, "send_task") as send:
+        sweep_when_beat_starts(sender=None)
+
+    send.assert_called_once_with("requests_app.sla_sweep", expires=settings.SLA_SWEEP_SECONDS)
+
+
+def test_beat_starts_even_when_the_broker_refuses_that_first_sweep(caplog):
+    from servicedesk.celery import sweep_when_beat_starts
+
+    with mock.patch.object(celery_app, "send_task", side_effect=ConnectionError("refused")):
+        sweep_when_beat_starts(sender=None)
+
+    assert "Could not send the SLA sweep at beat's start" in caplog.text

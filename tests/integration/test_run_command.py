@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -78,6 +79,20 @@ def test_run_command_serves_the_catalog_and_stops_cleanly(tmp_path: Path) -> Non
             time.sleep(0.5)
         else:
             raise AssertionError("worker or beat did not start:\n" + output[-3000:])
+        # Beat sends a sweep as it starts (its schedule would first run a minute later): /healthz turns
+        # healthy within seconds on a brand-new installation.
+        health = urllib.request.build_opener()
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            try:
+                with health.open(f"{base}/healthz", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except urllib.error.HTTPError as exc:
+                assert exc.code == 503, exc
+            time.sleep(1)
+        else:
+            raise AssertionError("/healthz did not turn healthy within 40 s of beat's start")
     finally:
         os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         try:
