@@ -247,7 +247,7 @@ def agent(client: Client, department: str, stop: threading.Event, rng: random.Ra
 class Celery:
     """``celery worker`` or ``celery beat`` as a process group that can be killed and started again, and
     that is started again when it exits on its own, two seconds later, as the systemd units in
-    ``deploy/systemd`` do (``Restart=always``, ``RestartSec=2``).
+    ``servicedesk/deploy/systemd`` do (``Restart=always``, ``RestartSec=2``).
 
     A supervisor is part of the documented production run, not a kindness of the test: Celery 5's worker
     can stop with "Unrecoverable error" when Redis goes away while it is still starting (kombu's Redis

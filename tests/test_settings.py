@@ -129,7 +129,7 @@ def test_the_procfile_runs_web_worker_and_beat_on_this_project() -> None:
     assert processes["beat"].strip().startswith("celery -A servicedesk beat")
     assert "migrate" in processes["release"]
     for unit in ("web", "worker", "beat"):
-        text = (ROOT / "deploy" / "systemd" / f"servicedesk-{unit}.service").read_text()
+        text = (ROOT / "servicedesk" / "deploy" / "systemd" / f"servicedesk-{unit}.service").read_text()
         assert "EnvironmentFile=/etc/servicedesk/servicedesk.env" in text
         assert "Restart=always" in text
 
