@@ -502,6 +502,15 @@ def criterion(results: Any, key: str) -> Any:
     return next(r for r in results.criteria if r.criterion.key == key)
 
 
+def answered_by_sales(desk: Any, world: Any, customers: Any, **scores: int) -> Assessment:
+    """An assessment that Sam, Sue and Sid of Sales answered on its second day (2 on everything unless
+    ``scores`` says otherwise), still open."""
+    assessment = start(desk, world, [customers.sales])
+    for person in (customers.sam, customers.sue, customers.sid):
+        answer(desk, assessment, person, STARTED + timedelta(days=1), **(scores or {"score": 2}))
+    return assessment
+
+
 def close(desk: Any, world: Any, assessment: Assessment, when: datetime) -> None:
     """A lead closes the assessment for answers: its results are shown from then on."""
     with desk.at(when):
@@ -607,9 +616,7 @@ def test_fewer_than_three_respondents_in_total_shows_nothing(desk, world, custom
 
 
 def test_three_respondents_in_total_show_the_results(desk, world, customers):
-    assessment = start(desk, world, [customers.sales])
-    for person in (customers.sam, customers.sue, customers.sid):
-        answer(desk, assessment, person, STARTED + timedelta(days=1), score=2)
+    assessment = answered_by_sales(desk, world, customers)
     close(desk, world, assessment, STARTED + timedelta(days=1, hours=1))
 
     page = desk.get(world.lead, url("assessment_detail", assessment.pk), STARTED + timedelta(days=2)).content.decode()
@@ -621,9 +628,7 @@ def test_three_respondents_in_total_show_the_results(desk, world, customers):
 def test_an_open_assessment_shows_no_results_however_many_have_answered(desk, world, customers):
     """Results that moved with each answer would tell a lead, comparing them before and after a
     colleague answered, what that colleague said; so they wait for the close."""
-    assessment = start(desk, world, [customers.sales])
-    for person in (customers.sam, customers.sue, customers.sid):
-        answer(desk, assessment, person, STARTED + timedelta(days=1), score=2)
+    assessment = answered_by_sales(desk, world, customers)
 
     page = desk.get(world.lead, url("assessment_detail", assessment.pk), STARTED + timedelta(days=2)).content.decode()
 
@@ -635,9 +640,7 @@ def test_an_open_assessment_shows_no_results_however_many_have_answered(desk, wo
 
 
 def test_results_are_shown_once_the_closing_time_has_passed_even_before_the_sweep_closes_it(desk, world, customers):
-    assessment = start(desk, world, [customers.sales])
-    for person in (customers.sam, customers.sue, customers.sid):
-        answer(desk, assessment, person, STARTED + timedelta(days=1), score=2)
+    assessment = answered_by_sales(desk, world, customers)
 
     page = desk.get(world.lead, url("assessment_detail", assessment.pk), CLOSES + timedelta(minutes=1)).content.decode()
 
@@ -649,9 +652,7 @@ def test_an_earlier_assessment_still_taking_answers_is_not_compared(desk, world,
     autumn = start(desk, world, [customers.sales], at=berlin(date(2027, 2, 1), 9), title="Autumn 2026")
     for person in (customers.sam, customers.sue, customers.sid):
         answer(desk, autumn, person, berlin(date(2027, 2, 2), 9), responsiveness=1)
-    spring = start(desk, world, [customers.sales], title="Spring 2027")  # autumn closes on 15 March too
-    for person in (customers.sam, customers.sue, customers.sid):
-        answer(desk, spring, person, STARTED + timedelta(days=1), responsiveness=4)
+    spring = answered_by_sales(desk, world, customers, responsiveness=4)  # autumn closes on 15 March too
     close(desk, world, spring, STARTED + timedelta(days=1, hours=1))
 
     results = assessment_results(spring, STARTED + timedelta(days=2))
