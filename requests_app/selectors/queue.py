@@ -122,7 +122,11 @@ def search_q(text: str) -> Q:
 
 
 def queue_q(filters: QueueFilters, *, user: AbstractBaseUser, now: datetime) -> Q:
-    """Every filter but the department as one condition."""
+    """Every filter but the department as one condition.
+
+    ``now`` appears only as itself (never ``now - x``) and ``user`` only for "mine": ``count_statement``
+    keeps the compiled SQL of these conditions and puts each page's ``now`` in place of the compiled one.
+    """
     q = Q()
     if filters.status == "all":
         pass
