@@ -9,7 +9,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.urls import get_script_prefix, reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
 from departments.models import Department, Priority, Service
@@ -31,8 +31,9 @@ _REFERENCE_MARK = "REFERENCE-MARK"
 
 
 @lru_cache(maxsize=64)
-def _request_url_parts(name: str, script_prefix: str) -> tuple[str, str]:
-    """The URL of the request view ``name`` around its reference, reversed once per script prefix."""
+def _request_url_parts(name: str, script_prefix: str, urlconf: str) -> tuple[str, str]:
+    """The URL of the request view ``name`` around its reference, reversed once per script prefix and
+    URL configuration."""
     url = reverse(f"requests_app:{name}", kwargs={"reference": _REFERENCE_MARK})
     head, _, tail = url.partition(_REFERENCE_MARK)
     return head, tail
@@ -43,7 +44,7 @@ def request_url(reference: str, name: str = "request_detail") -> str:
 
     A queue page links every row three times; ``reverse`` costs ~20 µs a call, this a string join.
     """
-    head, tail = _request_url_parts(name, get_script_prefix())
+    head, tail = _request_url_parts(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     return head + quote(reference, safe=RFC3986_SUBDELIMS + "/~:@") + tail
 
 
