@@ -79,15 +79,20 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         unavailable("needs redis-server on PATH")
 
 
-@pytest.fixture
-def worker_database(transactional_db: None) -> str:
-    """The PostgreSQL test database with real commits; returns a DATABASE_URL another process can use."""
+def database_url(name: str) -> str:
+    """A DATABASE_URL for database ``name`` on the PostgreSQL server (and as the user) the tests use."""
     db = connection.settings_dict
     user = quote(db["USER"] or "", safe="")
     password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
     host = quote(db["HOST"] or "127.0.0.1", safe="")
     port = db["PORT"] or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{quote(db['NAME'], safe='')}"
+    return f"postgres://{user}{password}@{host}:{port}/{quote(name, safe='')}"
+
+
+@pytest.fixture
+def worker_database(transactional_db: None) -> str:
+    """The PostgreSQL test database with real commits; returns a DATABASE_URL another process can use."""
+    return database_url(connection.settings_dict["NAME"])
 
 
 def _reset_publishing() -> None:

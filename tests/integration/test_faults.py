@@ -9,12 +9,11 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.db import connection
 
-from .conftest import unavailable
+from .conftest import database_url, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
@@ -22,12 +21,7 @@ pytestmark = pytest.mark.integration
 
 def faults_database_url() -> str:
     """A database of its own beside the test database, on the same PostgreSQL server."""
-    db = connection.settings_dict
-    user = quote(db["USER"] or "", safe="")
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    host = quote(db["HOST"] or "127.0.0.1", safe="")
-    port = db["PORT"] or 5432
-    return f"postgres://{user}{password}@{host}:{port}/servicedesk_faults_ci_{os.getpid()}"
+    return database_url(f"servicedesk_faults_ci_{os.getpid()}")
 
 
 def test_twenty_seconds_of_load_with_a_killed_worker_and_a_redis_outage_lose_nothing() -> None:
