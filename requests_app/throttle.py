@@ -138,8 +138,13 @@ def hit(scope: str, user_id: int, limit: Limit, now: float | None = None) -> Ver
     return hits([Call(scope, user_id, limit)], now)
 
 
+def filing_call(user_id: int) -> Call:
+    """A filing of ``user_id``, counted against ``RATE_LIMIT_FILING`` (web form and API alike)."""
+    return Call("file", user_id, parse_limit(settings.RATE_LIMIT_FILING))
+
+
 def filing(user_id: int) -> Verdict:
-    return hit("file", user_id, parse_limit(settings.RATE_LIMIT_FILING))
+    return hits([filing_call(user_id)])
 
 
 class PersonRateThrottle(BaseThrottle):
@@ -151,7 +156,7 @@ class PersonRateThrottle(BaseThrottle):
             return True  # refused as unauthenticated anyway
         calls = [Call("api", user.pk, parse_limit(settings.RATE_LIMIT_API))]
         if request.method == "POST" and getattr(view, "counts_as_filing", False):
-            calls.append(Call("file", user.pk, parse_limit(settings.RATE_LIMIT_FILING)))
+            calls.append(filing_call(user.pk))
         verdict = hits(calls)
         self._wait = verdict.retry_after
         return verdict.allowed

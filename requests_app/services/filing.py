@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -34,10 +35,11 @@ from .search import search_index_request
 def requester_department_id(user: AbstractBaseUser) -> int | None:
     """The requester's home department, from their profile (None without one); no query when the profile
     came with the user (``select_related("profile")``, as API token sign-in does)."""
-    cached = getattr(getattr(user, "_state", None), "fields_cache", {})
-    if "profile" in cached:
-        profile = cached["profile"]
-        return profile.department_id if profile is not None else None
+    if get_user_model().profile.is_cached(user):  # the user may be a lazy proxy (request.user)
+        try:
+            return user.profile.department_id
+        except Profile.DoesNotExist:  # joined and found missing
+            return None
     return Profile.objects.filter(user_id=user.pk).values_list("department_id", flat=True).first()
 
 
