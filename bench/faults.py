@@ -320,7 +320,7 @@ def server_env(database_url: str, redis_url: str, mail_dir: Path, var_dir: Path)
         "EMAIL_FILE_PATH": str(mail_dir),
         "SLA_SWEEP_SECONDS": "5",
         "FEEDBACK_SWEEP_SECONDS": "60",
-        "STATS_REFRESH_SECONDS": "120",
+        "SUMMARIES_REFRESH_SECONDS": "120",
         "NOTIFICATION_REQUEUE_GRACE_SECONDS": "10",
         "NOTIFICATION_CLAIM_LEASE_SECONDS": "20",
         "CELERY_BROKER_CONNECTION_TIMEOUT": "1",

@@ -7,7 +7,7 @@ summary tables of its two years when they are missing or older than the data, th
 scenario:
 
     scenario=department_dashboard n=1000000 p50_ms=… p95_ms=… queries=…
-    scenario=stats_refresh n=1000000 p50_ms=… p95_ms=… queries=… requests=… days=…
+    scenario=summaries_refresh n=1000000 p50_ms=… p95_ms=… queries=… requests=… days=…
 
 The pages are timed as ``bench/run.py`` times its own (``bench/scenarios.py``): one request through the
 whole Django stack as the person who uses the page, warm-ups untimed, then ``--runs`` timed ones.
@@ -15,7 +15,7 @@ whole Django stack as the person who uses the page, warm-ups untimed, then ``--r
 The refresh is timed on the data's most recent complete days, as many as hold ``--refresh-filings``
 filings (the data files about 1,400 a day, so 5,000 take four days): each day of the window costs the
 refresh its own queries, so four days of 1,400 take longer than one day of 5,000 would, and the figure
-errs on the slow side. ``stats_refresh_periodic`` times what beat runs every ``STATS_REFRESH_SECONDS``:
+errs on the slow side. ``summaries_refresh_periodic`` times what beat runs every ``SUMMARIES_REFRESH_SECONDS``:
 yesterday and today.
 
 Same safety rules as ``bench/run.py``: it refuses SQLite (unless ``--allow-sqlite``) and any database
@@ -96,11 +96,11 @@ def run(args: argparse.Namespace) -> int:
     ensure_summaries(dataset, rebuild=args.rebuild)
     timings = run_chosen(pages(dataset), args)
     refreshes = []
-    if not args.only or "stats_refresh" in args.only.split(","):
+    if not args.only or "summaries_refresh" in args.only.split(","):
         window = refresh_window(args.refresh_filings)
         refreshes = [
-            time_refresh("stats_refresh", window, n=args.requests, runs=args.refresh_runs),
-            time_refresh("stats_refresh_periodic", None, n=args.requests, runs=args.refresh_runs),
+            time_refresh("summaries_refresh", window, n=args.requests, runs=args.refresh_runs),
+            time_refresh("summaries_refresh_periodic", None, n=args.requests, runs=args.refresh_runs),
         ]
     print(f"at the end: {load_average()}")
     report(args, timings, refreshes)
@@ -114,8 +114,8 @@ def data_days() -> list[date]:
     """Every local day from the oldest request's to today."""
     from django.utils import timezone
 
+    from requests_app.feedback.services.summaries import local_day
     from requests_app.models import ServiceRequest
-    from requests_app.services.stats import local_day
 
     oldest = ServiceRequest.objects.order_by("created_at").values_list("created_at", flat=True).first()
     today = local_day(timezone.now())
@@ -125,18 +125,18 @@ def data_days() -> list[date]:
 
 def ensure_summaries(dataset: Dataset, *, rebuild: bool) -> None:
     """The summary tables of every day of the data, rebuilt unless a full rebuild since generation holds them."""
-    from requests_app.models import StatsRun
-    from requests_app.services.stats import stats_refresh
+    from requests_app.feedback.models import SummaryRun
+    from requests_app.feedback.services.summaries import summaries_refresh
 
     days = data_days()
-    current = StatsRun.objects.filter(
+    current = SummaryRun.objects.filter(
         finished_at__isnull=False, started_at__gte=dataset.generated_at, first_day__lte=days[0]
     ).exists()
     if current and not rebuild:
         print(f"reusing the summaries of {days[0]} to {days[-1]} built since the data was generated", flush=True)
         return
     print(f"building the summaries of {len(days)} days ({days[0]} to {days[-1]})...", flush=True)
-    result = stats_refresh(days=days)
+    result = summaries_refresh(days=days)
     print(f"  built in {result.seconds:.1f} s ({result.seconds / len(days) * 1000:.0f} ms a day)", flush=True)
 
 
@@ -149,7 +149,7 @@ def pages(dataset: Dataset) -> list[Scenario]:
     from django.test import Client
 
     from departments.models import Service
-    from requests_app.models import FeedbackFollowUp
+    from requests_app.feedback.models import FeedbackFollowUp
 
     users = get_user_model().objects
     as_lead, as_employee = Client(), Client()
@@ -181,8 +181,8 @@ def refresh_window(filings: int) -> list[date]:
     from django.db.models import Sum
     from django.utils import timezone
 
-    from requests_app.models import ServiceDay
-    from requests_app.services.stats import local_day
+    from requests_app.feedback.models import ServiceDay
+    from requests_app.feedback.services.summaries import local_day
 
     today = local_day(timezone.now())
     per_day = dict(
@@ -203,8 +203,8 @@ def requests_touched(days: list[date]) -> int:
     """The requests filed, first answered, resolved or rated in ``days``: the refresh's work."""
     from django.db.models import Q
 
+    from requests_app.feedback.services.summaries import day_bounds
     from requests_app.models import ServiceRequest
-    from requests_app.services.stats import day_bounds
 
     start, end = day_bounds(days[0])[0], day_bounds(days[-1])[1]
     within = {"__gte": start, "__lt": end}
@@ -220,19 +220,19 @@ def time_refresh(name: str, days: list[date] | None, *, n: int, runs: int) -> Ti
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from requests_app.services.stats import local_day, stats_refresh
+    from requests_app.feedback.services.summaries import local_day, summaries_refresh
 
     today = local_day(timezone.now())
     shown = days or [today - timedelta(days=1), today]
     touched = requests_touched(shown)
     print(f"{name}: {len(shown)} days ({shown[0]} to {shown[-1]}), {touched} requests with activity", flush=True)
     with CaptureQueriesContext(connection) as captured:
-        stats_refresh(days=days)
+        summaries_refresh(days=days)
     queries = len(captured)
     timings, cpu = [], []
     for _ in range(runs):
         start, cpu_start = time.perf_counter(), time.process_time()
-        stats_refresh(days=days)
+        summaries_refresh(days=days)
         timings.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - cpu_start) * 1000)
     timing = Timing(name, n, percentile(timings, 0.5), percentile(timings, 0.95), queries, runs, cpu)

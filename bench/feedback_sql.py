@@ -26,7 +26,8 @@ def _given(vendor: str) -> str:
 
 
 def feedback_insert(vendor: str) -> str:
-    from requests_app.models import Feedback, ServiceRequest
+    from requests_app.feedback.models import Feedback
+    from requests_app.models import ServiceRequest
 
     score = f"{hashed(8, 'r.id')} %% 100"
     columns = {
@@ -53,7 +54,8 @@ def _seconds_ago(vendor: str, column: str) -> str:
 
 
 def follow_ups_insert(vendor: str) -> str:
-    from requests_app.models import Feedback, FeedbackFollowUp, ServiceRequest
+    from requests_app.feedback.models import Feedback, FeedbackFollowUp
+    from requests_app.models import ServiceRequest
 
     age = _seconds_ago(vendor, "f.created_at")
     old = f"{age} > {TWO_WEEKS}"
@@ -75,7 +77,8 @@ def follow_ups_insert(vendor: str) -> str:
 
 
 def kudos_insert(vendor: str) -> str:
-    from requests_app.models import Kudos, ServiceRequest
+    from requests_app.feedback.models import Kudos
+    from requests_app.models import ServiceRequest
 
     columns = {
         "request_id": "r.id",

@@ -3,7 +3,7 @@
 ``python bench/sla_sweep.py --open N --due K`` fills the database named by
 ``DATABASE_URL`` with N active requests of which K are due for a warning,
 prints the plan of the sweep's batch query, and times one full
-``requests_app.sweep.sla_sweep()`` (median of ``--runs``). ``--cases`` runs
+``requests_app.services.sweep.sla_sweep()`` (median of ``--runs``). ``--cases`` runs
 N=100,000 and N=1,000,000 with K=1,000 and checks the issue's promise: ten
 times more open requests may cost at most 1.2 times the sweep time.
 
@@ -25,9 +25,9 @@ Why it is built this way:
   and what the previous sweep wrote is deleted before every timed run, so
   every run does the same work: read K rows, create K warning notifications
   and K history events, update K rows.
-- Delivery is not measured: ``requests_app.notifications.enqueue_delivery``
+- Delivery is not measured: ``requests_app.tasks.enqueue_delivery``
   is patched to a no-op during the timed sweep, so no Celery task is sent.
-- The plan printed is the plan of the SQL that ``requests_app.sweep._due_batch``
+- The plan printed is the plan of the SQL that ``requests_app.services.sweep._due_batch``
   really executes (captured while calling it in a rolled-back transaction),
   not of a copy of its queryset that could drift from it.
 - It refuses SQLite (unless ``--allow-sqlite``) because the figures are about
@@ -69,8 +69,8 @@ from bench.common import (
 )
 
 if TYPE_CHECKING:
-    from requests_app import sla
-    from requests_app.sweep import SweepResult
+    from departments import business_time
+    from requests_app.services.sweep import SweepResult
 
 # Bump when the generated rows change, so old data sets are regenerated rather than reused.
 DATA_VERSION = 3
@@ -251,7 +251,7 @@ def run_case(args: argparse.Namespace) -> int:
     reset_due_rows(dataset, fixtures, due_ids)
     batch_size = sweep_batch_size()
     sql_text, plan = explain_batch_query(batch_size)
-    print(f"batch query (the SQL requests_app.sweep._due_batch runs, batch_size={batch_size}):")
+    print(f"batch query (the SQL requests_app.services.sweep._due_batch runs, batch_size={batch_size}):")
     print(f"  {sql_text}")
     print("EXPLAIN (ANALYZE, BUFFERS):" if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN:")
     for line in plan.splitlines():
@@ -528,13 +528,13 @@ def due_request_ids(dataset: Dataset, fixtures: Fixtures) -> list[int]:
     return sorted(ids)
 
 
-def since_for_elapsed(calendar: sla.Calendar, now: datetime, elapsed: timedelta) -> datetime:
+def since_for_elapsed(calendar: business_time.Calendar, now: datetime, elapsed: timedelta) -> datetime:
     """The latest start from which ``elapsed`` business time has passed by ``now`` (to the second).
 
     There is no "subtract business time" in the engine, so this bisects over
     ``business_time_between``, which only grows as the start moves back.
     """
-    from requests_app import sla as business_time
+    from departments import business_time
 
     earliest, latest = now - timedelta(days=60), now
     if business_time.business_time_between(calendar, earliest, now) < elapsed:
@@ -557,11 +557,11 @@ def reset_due_rows(dataset: Dataset, fixtures: Fixtures, due_ids: list[int]) -> 
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from requests_app import sla as business_time
-    from requests_app import sla_engine
+    from departments import business_time
+    from requests_app import clocks
     from requests_app.models import Notification, RequestEvent, ServiceRequest
 
-    config = sla_engine.SLAConfig([fixtures.service_id])
+    config = clocks.SLAConfig([fixtures.service_id])
     calendar = config.calendar(fixtures.service_id)
     target = config.target(fixtures.service_id, DUE_PRIORITY)
     assert target is not None, "the bench policy has a target for every priority"
@@ -626,7 +626,7 @@ def reset_due_rows(dataset: Dataset, fixtures: Fixtures, due_ids: list[int]) -> 
 
 def sweep_batch_size() -> int:
     """The batch size ``sla_sweep`` uses by default, read from its signature so the plan matches the sweep."""
-    from requests_app.sweep import sla_sweep
+    from requests_app.services.sweep import sla_sweep
 
     return int(inspect.signature(sla_sweep).parameters["batch_size"].default)
 
@@ -643,8 +643,8 @@ def explain_batch_query(batch_size: int) -> tuple[str, str]:
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from requests_app import sweep
     from requests_app.models import ServiceRequest
+    from requests_app.services import sweep
 
     table = ServiceRequest._meta.db_table
     with CaptureQueriesContext(connection) as captured, transaction.atomic():
@@ -698,10 +698,11 @@ def timed_sweep() -> tuple[float, float, SweepResult]:
     """
     from django.db import connection
 
-    from requests_app import notifications, sweep
+    from requests_app import tasks
+    from requests_app.services import sweep
 
     connection.ensure_connection()
-    with mock.patch.object(notifications, "enqueue_delivery", _no_delivery):
+    with mock.patch.object(tasks, "enqueue_delivery", _no_delivery):
         cpu_start = time.process_time()
         start = time.perf_counter()
         result = sweep.sla_sweep()
@@ -723,11 +724,12 @@ def profile_sweep() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from requests_app import notifications, sweep
+    from requests_app import tasks
+    from requests_app.services import sweep
 
     profiler = cProfile.Profile()
     with (
-        mock.patch.object(notifications, "enqueue_delivery", _no_delivery),
+        mock.patch.object(tasks, "enqueue_delivery", _no_delivery),
         CaptureQueriesContext(connection) as captured,
     ):
         profiler.enable()

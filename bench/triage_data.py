@@ -196,17 +196,8 @@ def generate(n: int) -> Dataset:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from requests_app.models import (
-        Comment,
-        Feedback,
-        FeedbackFollowUp,
-        Handoff,
-        Kudos,
-        RequestEvent,
-        RequestSearch,
-        ServiceRequest,
-        Watcher,
-    )
+    from requests_app.feedback.models import Feedback, FeedbackFollowUp, Kudos
+    from requests_app.models import Comment, Handoff, RequestEvent, RequestSearch, ServiceRequest, Watcher
 
     problem = foreign_data()
     if problem:

@@ -12,8 +12,4 @@ def navigation(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {"nav_memberships": []}
     memberships = user_memberships(user)
-    return {
-        "nav_memberships": memberships,
-        # The company view is for leads and admins (requests_app.permissions.can_see_company).
-        "nav_company": bool(user.is_superuser) or any(m.role == "lead" for m in memberships),
-    }
+    return {"nav_memberships": memberships}

@@ -1,6 +1,6 @@
 """Forms for configuring the SLA engine in the admin: validate and render, nothing else.
 
-The rules themselves live where the arithmetic does (``requests_app.sla``:
+The rules themselves live where the arithmetic does (``departments.business_time``:
 overlapping intervals, a week without working time, duration syntax) and in
 the models' ``clean()``; these forms reuse them so that the admin refuses a
 configuration the engine could not compute with, and says why next to the
@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 
-from requests_app import sla
+from departments import business_time
 
 from .models import WEEKDAYS, BusinessCalendar, SLAPolicy, SLATarget, parse_thresholds
 
@@ -37,7 +37,7 @@ class DurationInput(forms.TextInput):
 
     def format_value(self, value: Any) -> str | None:
         if isinstance(value, int) and not isinstance(value, bool):
-            return sla.format_duration(value)
+            return business_time.format_duration(value)
         return super().format_value(value)
 
 
@@ -69,7 +69,7 @@ class DurationMinutesField(forms.CharField):
         if text in self.empty_values:
             return None
         try:
-            return sla.parse_duration(text)
+            return business_time.parse_duration(text)
         except ValueError as exc:
             raise ValidationError(str(exc), code="invalid") from exc
 
@@ -148,21 +148,21 @@ class WorkingIntervalFormSet(forms.BaseInlineFormSet):
         if any(form.errors for form in self.forms if not self._should_delete_form(form)):
             # A row is already wrong; judging the week without it would mislead ("no working time").
             return
-        weekly: dict[int, list[sla.Interval]] = defaultdict(list)
+        weekly: dict[int, list[business_time.Interval]] = defaultdict(list)
         for form in _live_forms(self):
             weekly[form.instance.weekday].append(form.instance.minutes)
         day_names = dict(WEEKDAYS)
         errors = []
         for day in sorted(weekly):
             try:
-                sla.validate_intervals(weekly[day])
-            except sla.CalendarError as exc:
+                business_time.validate_intervals(weekly[day])
+            except business_time.CalendarError as exc:
                 errors.append(f"{day_names[day]}: {exc}")
         if errors:
             raise ValidationError(errors)
         try:
-            sla.Calendar.build("UTC", weekly)
-        except sla.CalendarError as exc:
+            business_time.Calendar.build("UTC", weekly)
+        except business_time.CalendarError as exc:
             raise ValidationError(f"{exc} Add at least one working interval.") from exc
 
 

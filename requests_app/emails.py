@@ -19,23 +19,17 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from departments.models import Department, Membership, ReminderRule, Role
-
-from .models import (
-    AssessmentAction,
-    AssessmentInvitation,
+from requests_app.models import (
     Comment,
-    Feedback,
-    FeedbackFollowUp,
     FollowUpPromise,
     Handoff,
-    Kudos,
-    MonthlyReview,
     Notification,
     NotificationKind,
     ServiceRequest,
     Watcher,
 )
-from .rating_links import rating_url
+
+from . import extensions
 
 
 def message_id(key: str) -> str:
@@ -50,7 +44,7 @@ def message_id(key: str) -> str:
     return f"<servicedesk-{safe}@{domain}>"
 
 
-def _send(
+def send_templated(
     template: str,
     context: dict[str, Any],
     to: Iterable[str],
@@ -69,7 +63,6 @@ def _send(
         **context,
         "site_url": settings.SITE_URL,
         "reopen_days": settings.REOPEN_WINDOW_DAYS,
-        "rating_days": settings.RATING_LINK_MAX_AGE_DAYS,
     }
     subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
     text = render_to_string(f"emails/{template}.txt", context)
@@ -89,10 +82,10 @@ def department_recipients(department: Department) -> list[str]:
     """The queue address if the department has one, else every agent and lead."""
     if department.queue_email:
         return [department.queue_email]
-    return _member_emails(department)
+    return member_emails(department)
 
 
-def _member_emails(department: Department, role: str | None = None) -> list[str]:
+def member_emails(department: Department, role: str | None = None) -> list[str]:
     members = Membership.objects.filter(department=department, user__is_active=True).exclude(user__email="")
     if role:
         members = members.filter(role=role)
@@ -102,7 +95,7 @@ def _member_emails(department: Department, role: str | None = None) -> list[str]
 def lead_recipients(department: Department) -> list[str]:
     """Escalations: the leads (unless switched off) plus any extra addresses of the reminder rule."""
     rule = ReminderRule.objects.filter(department=department).first() or ReminderRule.defaults(department)
-    to = _member_emails(department, Role.LEAD) if rule.escalate_to_leads else []
+    to = member_emails(department, Role.LEAD) if rule.escalate_to_leads else []
     return to + rule.extra_escalation_list
 
 
@@ -113,14 +106,14 @@ def _worker_recipients(sr: ServiceRequest) -> list[str]:
     return department_recipients(sr.department)
 
 
-def _requester(sr: ServiceRequest) -> list[str]:
+def requester_recipients(sr: ServiceRequest) -> list[str]:
     return [sr.requester.email] if sr.requester.is_active else []
 
 
 def _requester_and_watchers(sr: ServiceRequest) -> list[str]:
     """The requester's side of the conversation: they and the colleagues following the request."""
     watching = Watcher.objects.filter(request=sr, user__is_active=True).exclude(user__email="")
-    return _requester(sr) + list(watching.values_list("user__email", flat=True))
+    return requester_recipients(sr) + list(watching.values_list("user__email", flat=True))
 
 
 def _reply(notification: Notification) -> tuple[dict[str, Any], list[str]]:
@@ -161,35 +154,7 @@ def _promise_missed(notification: Notification) -> tuple[dict[str, Any], list[st
     if promise is None or promise.kept_at is not None:
         return {}, []
     sr = notification.request
-    return {"promise": promise}, _requester(sr) + lead_recipients(sr.department)
-
-
-def _feedback_request(notification: Notification) -> tuple[dict[str, Any], list[str]]:
-    """The resolution's rating request, with one signed link per score for the requester."""
-    sr = notification.request
-    links = [(score, rating_url(request_id=sr.pk, user_id=sr.requester_id, score=score)) for score in range(5, 0, -1)]
-    return {"rating_links": links}, _requester(sr)
-
-
-def _low_rating(notification: Notification) -> tuple[dict[str, Any], list[str]]:
-    feedback = Feedback.objects.filter(pk=notification.subject_id).first()
-    if feedback is None:
-        return {}, []
-    return {"feedback": feedback}, _member_emails(notification.request.department, Role.LEAD)
-
-
-def _follow_up_done(notification: Notification) -> tuple[dict[str, Any], list[str]]:
-    follow_up = FeedbackFollowUp.objects.select_related("closed_by").filter(pk=notification.subject_id).first()
-    if follow_up is None or not follow_up.requester_told:
-        return {}, []
-    return {"follow_up": follow_up}, _requester(notification.request)
-
-
-def _kudos(notification: Notification) -> tuple[dict[str, Any], list[str]]:
-    kudos = Kudos.objects.select_related("sender", "recipient").filter(pk=notification.subject_id).first()
-    if kudos is None or not kudos.recipient.is_active:
-        return {}, []
-    return {"kudos": kudos}, [kudos.recipient.email]
+    return {"promise": promise}, requester_recipients(sr) + lead_recipients(sr.department)
 
 
 Recipe = Callable[[Notification], tuple[dict[str, Any], list[str]]]
@@ -201,21 +166,27 @@ RECIPES: dict[str, Recipe] = {
     NotificationKind.REQUEST_RESOLVED: lambda n: ({}, _requester_and_watchers(n.request)),
     NotificationKind.SLA_WARNING: lambda n: ({}, _worker_recipients(n.request)),
     NotificationKind.SLA_BREACH: lambda n: ({}, lead_recipients(n.request.department)),
-    NotificationKind.REQUESTER_REMINDER: lambda n: ({}, _requester(n.request)),
-    NotificationKind.AUTO_CLOSE_WARNING: lambda n: ({}, _requester(n.request)),
-    NotificationKind.AUTO_CLOSED: lambda n: ({}, _requester(n.request)),
-    NotificationKind.FEEDBACK_REQUEST: _feedback_request,
-    NotificationKind.LOW_RATING: _low_rating,
-    NotificationKind.FOLLOW_UP_DONE: _follow_up_done,
-    NotificationKind.KUDOS_RECEIVED: _kudos,
+    NotificationKind.REQUESTER_REMINDER: lambda n: ({}, requester_recipients(n.request)),
+    NotificationKind.AUTO_CLOSE_WARNING: lambda n: ({}, requester_recipients(n.request)),
+    NotificationKind.AUTO_CLOSED: lambda n: ({}, requester_recipients(n.request)),
     NotificationKind.PROMISE_REMINDER: _promise_reminder,
     NotificationKind.PROMISE_MISSED: _promise_missed,
 }
 
 
+def recipe_for(kind: str) -> Recipe | None:
+    """How to write the email of a kind of outbox row: the core's own kinds, or what an app built on the
+    core registered (``requests_app.extensions``); None when nobody writes that kind."""
+    return RECIPES.get(kind) or extensions.notification_recipes().get(kind)
+
+
 def send_notification(notification: Notification) -> list[str]:
-    """Render and send the email for an outbox row; the template is named after its kind."""
-    extra, to = RECIPES[notification.kind](notification)
+    """Render and send the email for an outbox row; the template is named after its kind. A row whose
+    kind nobody writes any more (its app was taken out) is sent to nobody."""
+    recipe = recipe_for(notification.kind)
+    if recipe is None:
+        return []
+    extra, to = recipe(notification)
     context = {
         "sr": notification.request,
         "notification": notification,
@@ -223,31 +194,4 @@ def send_notification(notification: Notification) -> list[str]:
         "now": timezone.now(),
         **extra,
     }
-    return _send(notification.kind, context, to, notification_id=notification.pk)
-
-
-# --- the feedback loop's mails that are not about one request ------------------------------------
-
-
-def send_assessment_invitation(invitation: AssessmentInvitation, reminder: int = 0) -> list[str]:
-    """The tokenized link to answer an assessment (``reminder`` > 0: the n-th reminder of it)."""
-    respondent = invitation.respondent
-    if not respondent.is_active:
-        return []
-    kind = "reminder" if reminder else "invitation"
-    return _send(
-        "assessment_invitation",
-        {"invitation": invitation, "assessment": invitation.assessment, "reminder": reminder},
-        [respondent.email],
-        mail_key=f"{kind}:{invitation.pk}:{reminder}",
-    )
-
-
-def send_action_overdue(action: AssessmentAction, to: Iterable[str]) -> list[str]:
-    return _send(
-        "action_overdue", {"action": action}, to, mail_key=f"action_overdue:{action.pk}:{action.reminded_week}"
-    )
-
-
-def send_monthly_review(review: MonthlyReview, figures: Any, to: Iterable[str]) -> list[str]:
-    return _send("monthly_review", {"review": review, "figures": figures}, to, mail_key=f"monthly_review:{review.pk}:0")
+    return send_templated(notification.kind, context, to, notification_id=notification.pk)

@@ -78,10 +78,3 @@ def get_attachment_for_user(user: AbstractBaseUser, pk: int) -> Attachment:
     if (is_requester(user, sr) or is_watcher(user, sr)) and not attachment.internal:
         return attachment
     raise Http404("No such attachment.")
-
-
-def can_see_company(user: AbstractBaseUser) -> bool:
-    """The company view is for leads of any department and for admins (superusers)."""
-    if not user.is_authenticated:
-        return False
-    return bool(user.is_superuser) or any(m.role == "lead" for m in user_memberships(user))

@@ -1,7 +1,6 @@
 from django.urls import path
 
 from . import views
-from .views import assessments, dashboards, feedback
 
 app_name = "requests_app"
 
@@ -35,21 +34,5 @@ urlpatterns = [
     ),
     path("requests/<str:reference>/canned/<int:pk>/", views.canned_response_text, name="canned_response_text"),
     path("requests/<str:reference>/canned/", views.canned_response_list, name="canned_response_list"),
-    path("requests/<str:reference>/rate/", feedback.rate, name="request_rate"),
-    path("requests/<str:reference>/feedback-comment/", feedback.feedback_comment, name="feedback_comment"),
-    path("requests/<str:reference>/thanks/", feedback.thank, name="request_thank"),
-    path("rate/<str:token>/", feedback.rate_by_link, name="rate_by_link"),
-    path("people/<str:username>/", feedback.person, name="person"),
-    path("departments/<slug:slug>/thanks/", feedback.thanks_board, name="thanks_board"),
-    path("departments/<slug:slug>/dashboard/", dashboards.department_dashboard, name="department_dashboard"),
-    path("departments/<slug:slug>/follow-ups/<int:pk>/close/", dashboards.follow_up_close, name="follow_up_close"),
-    path("departments/<slug:slug>/reviews/<str:month>/", dashboards.monthly_review, name="monthly_review"),
-    path("departments/<slug:slug>/assessments/", assessments.assessment_list, name="assessment_list"),
-    path("company/", dashboards.company, name="company"),
-    path("assessments/<int:pk>/", assessments.assessment_detail, name="assessment_detail"),
-    path("assessments/<int:pk>/close/", assessments.assessment_close, name="assessment_close"),
-    path("assessments/<int:pk>/actions/", assessments.assessment_action_add, name="assessment_action_add"),
-    path("assessment-actions/<int:pk>/done/", assessments.assessment_action_done, name="assessment_action_done"),
-    path("assessments/answer/<str:token>/", assessments.assessment_answer, name="assessment_answer"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
 ]

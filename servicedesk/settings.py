@@ -72,6 +72,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # queue folders, uploaded attachments. VAR_DIR moves it (the smoke test does).
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var")).resolve()
 
+# The feedback loop (ratings, thanks, assessments, dashboards) is an app of its own on top of the desk;
+# FEEDBACK_LOOP=0 runs the desk without it (no feedback pages, mails or periodic tasks).
+FEEDBACK_LOOP = env_bool("FEEDBACK_LOOP", True)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -87,6 +91,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "departments",
     "requests_app",
+    *(["requests_app.feedback"] if FEEDBACK_LOOP else []),
     "axes",
 ]
 
@@ -119,6 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "departments.context_processors.navigation",
+                "requests_app.context_processors.extensions_context",
             ],
         },
     },
@@ -337,7 +343,7 @@ NOTIFICATION_CLAIM_LEASE_SECONDS = env_int("NOTIFICATION_CLAIM_LEASE_SECONDS", 3
 NOTIFICATION_REQUEUE_GRACE_SECONDS = env_int("NOTIFICATION_REQUEUE_GRACE_SECONDS", 60)
 # The feedback loop: assessments, reminders and monthly reviews; the dashboards' summary tables.
 FEEDBACK_SWEEP_SECONDS = env_int("FEEDBACK_SWEEP_SECONDS", 300)
-STATS_REFRESH_SECONDS = env_int("STATS_REFRESH_SECONDS", 600)
+SUMMARIES_REFRESH_SECONDS = env_int("SUMMARIES_REFRESH_SECONDS", 600)
 RATING_LINK_MAX_AGE_DAYS = env_int("RATING_LINK_MAX_AGE_DAYS", 14)
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {
@@ -346,17 +352,20 @@ CELERY_BEAT_SCHEDULE = {
         # A sweep that waited longer than a period is superseded by the next one.
         "options": {"expires": SLA_SWEEP_SECONDS},
     },
-    "feedback-sweep": {
-        "task": "requests_app.feedback_sweep",
-        "schedule": FEEDBACK_SWEEP_SECONDS,
-        "options": {"expires": FEEDBACK_SWEEP_SECONDS},
-    },
-    "stats-refresh": {
-        "task": "requests_app.stats_refresh",
-        "schedule": STATS_REFRESH_SECONDS,
-        "options": {"expires": STATS_REFRESH_SECONDS},
-    },
 }
+if FEEDBACK_LOOP:
+    CELERY_BEAT_SCHEDULE |= {
+        "feedback-sweep": {
+            "task": "requests_app.feedback_sweep",
+            "schedule": FEEDBACK_SWEEP_SECONDS,
+            "options": {"expires": FEEDBACK_SWEEP_SECONDS},
+        },
+        "summaries-refresh": {
+            "task": "requests_app.stats_refresh",
+            "schedule": SUMMARIES_REFRESH_SECONDS,
+            "options": {"expires": SUMMARIES_REFRESH_SECONDS},
+        },
+    }
 
 # HTTPS only in production: secure cookies, redirect to HTTPS (but /healthz, which load balancers call
 # over plain HTTP on the inside), HSTS for a year with subdomains. `manage.py check --deploy` is clean.

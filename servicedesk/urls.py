@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -19,3 +20,5 @@ urlpatterns = [
     path("api/docs/", login_not_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     path("", include("requests_app.urls")),
 ]
+if apps.is_installed("requests_app.feedback"):
+    urlpatterns.append(path("", include("requests_app.feedback.urls")))

@@ -59,7 +59,7 @@ def test_bench_refuses_sizes_too_small_to_have_a_queue() -> None:
 
 FEEDBACK_PAGES = {"department_dashboard", "company_view", "catalog"}
 REFRESH_LINE = re.compile(
-    r"^scenario=(?P<name>stats_refresh\w*) n=300 p50_ms=(?P<p50>\d+\.\d) p95_ms=(?P<p95>\d+\.\d) "
+    r"^scenario=(?P<name>summaries_refresh\w*) n=300 p50_ms=(?P<p50>\d+\.\d) p95_ms=(?P<p95>\d+\.\d) "
     r"queries=(?P<queries>\d+) requests=(?P<requests>\d+) days=(?P<days>\d+)$",
     re.M,
 )
@@ -68,7 +68,7 @@ REFRESH_LINE = re.compile(
 @pytest.mark.django_db(transaction=True)
 def test_feedback_bench_builds_the_summaries_and_prints_every_scenario(capsys: Any) -> None:
     from bench import feedback
-    from requests_app.models import Feedback, FeedbackFollowUp, Kudos, ServiceDay
+    from requests_app.feedback.models import Feedback, FeedbackFollowUp, Kudos, ServiceDay
 
     small = ["--requests", "300", "--runs", "3", "--refresh-runs", "1", "--refresh-filings", "5"]
     args = feedback.parse_args([*small, "--regenerate", "--allow-sqlite", "--force"])
@@ -79,12 +79,14 @@ def test_feedback_bench_builds_the_summaries_and_prints_every_scenario(capsys: A
     assert status == 0, out
     pages = {m["name"]: m for m in SCENARIO_LINE.finditer(out)}
     refreshes = {m["name"]: m for m in REFRESH_LINE.finditer(out)}
-    assert set(pages) == FEEDBACK_PAGES and set(refreshes) == {"stats_refresh", "stats_refresh_periodic"}, out
+    assert set(pages) == FEEDBACK_PAGES and set(refreshes) == {"summaries_refresh", "summaries_refresh_periodic"}, out
     for name, line in {**pages, **refreshes}.items():
         p50, p95, queries = float(line["p50"]), float(line["p95"]), int(line["queries"])
         assert 0 < p50 <= p95, (name, line.group(0))
         assert 0 < queries <= 200, (name, line.group(0))
-    assert int(refreshes["stats_refresh"]["days"]) >= 1 and int(refreshes["stats_refresh_periodic"]["days"]) == 2
+    assert (
+        int(refreshes["summaries_refresh"]["days"]) >= 1 and int(refreshes["summaries_refresh_periodic"]["days"]) == 2
+    )
     assert "building the summaries of" in out
     assert ServiceDay.objects.exists()
     assert Feedback.objects.exists()

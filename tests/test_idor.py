@@ -22,8 +22,10 @@ from django.utils import timezone
 
 from departments.models import CannedResponse, Profile
 from requests_app import services
-from requests_app.models import FeedbackFollowUp, RequestEvent, SavedView, ServiceRequest
-from requests_app.rating_links import make_token
+from requests_app.feedback import services as feedback_services
+from requests_app.feedback.models import FeedbackFollowUp
+from requests_app.feedback.rating_links import make_token
+from requests_app.models import RequestEvent, SavedView, ServiceRequest
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -31,8 +33,8 @@ pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 PUBLIC = {
     "requests_app:service_detail": "the catalog is for every employee",
     "api:service": "the catalog is for every employee",
-    "requests_app:person": "thanks are meant to be seen by colleagues",
-    "requests_app:thanks_board": "recognition boards are company-wide",
+    "feedback:person": "thanks are meant to be seen by colleagues",
+    "feedback:thanks_board": "recognition boards are company-wide",
 }
 
 
@@ -76,12 +78,12 @@ CASES: dict[str, Case] = {
         lambda o: {"reference": o.request.reference, "pk": o.canned.pk}, (*REQUEST_OUTSIDERS, "requester"), ("get",)
     ),
     "requests_app:canned_response_list": Case(ref, (*REQUEST_OUTSIDERS, "requester"), ("get",)),
-    "requests_app:request_rate": Case(ref, (*REQUEST_OUTSIDERS, "agent"), ("post",)),
-    "requests_app:feedback_comment": Case(ref, (*REQUEST_OUTSIDERS, "agent"), ("post",)),
-    "requests_app:request_thank": Case(ref, REQUEST_OUTSIDERS),
+    "feedback:request_rate": Case(ref, (*REQUEST_OUTSIDERS, "agent"), ("post",)),
+    "feedback:feedback_comment": Case(ref, (*REQUEST_OUTSIDERS, "agent"), ("post",)),
+    "feedback:request_thank": Case(ref, REQUEST_OUTSIDERS),
     "requests_app:attachment_download": Case(lambda o: {"pk": o.attachment.pk}, REQUEST_OUTSIDERS, ("get",)),
     "requests_app:api_token_revoke": Case(lambda o: {"pk": o.token.pk}, ("colleague", "agent", "lead"), ("post",)),
-    "requests_app:rate_by_link": Case(lambda o: {"token": o.rating_token}, ("colleague", "agent"), ("get",)),
+    "feedback:rate_by_link": Case(lambda o: {"token": o.rating_token}, ("colleague", "agent"), ("get",)),
     "requests_app:queue": Case(it_slug, DEPARTMENT_OUTSIDERS, ("get",)),
     "requests_app:queue_bulk": Case(it_slug, DEPARTMENT_OUTSIDERS, ("post",)),
     "requests_app:saved_view_create": Case(it_slug, DEPARTMENT_OUTSIDERS, ("post",)),
@@ -89,23 +91,21 @@ CASES: dict[str, Case] = {
         lambda o: {"slug": "it", "pk": o.saved_view.pk}, (*DEPARTMENT_OUTSIDERS, "agent"), ("post",)
     ),
     "requests_app:availability": Case(it_slug, DEPARTMENT_OUTSIDERS, ("post",)),
-    "requests_app:department_dashboard": Case(it_slug, DEPARTMENT_OUTSIDERS, ("get",)),
-    "requests_app:follow_up_close": Case(
+    "feedback:department_dashboard": Case(it_slug, DEPARTMENT_OUTSIDERS, ("get",)),
+    "feedback:follow_up_close": Case(
         lambda o: {"slug": "it", "pk": o.follow_up.pk}, (*DEPARTMENT_OUTSIDERS, "agent"), ("post",)
     ),
-    "requests_app:monthly_review": Case(
+    "feedback:monthly_review": Case(
         lambda o: {"slug": "it", "month": "2026-10"}, (*DEPARTMENT_OUTSIDERS, "agent"), ("get",)
     ),
-    "requests_app:assessment_list": Case(it_slug, DEPARTMENT_OUTSIDERS),
-    "requests_app:assessment_detail": Case(lambda o: {"pk": o.assessment.pk}, DEPARTMENT_OUTSIDERS, ("get",)),
-    "requests_app:assessment_close": Case(
+    "feedback:assessment_list": Case(it_slug, DEPARTMENT_OUTSIDERS),
+    "feedback:assessment_detail": Case(lambda o: {"pk": o.assessment.pk}, DEPARTMENT_OUTSIDERS, ("get",)),
+    "feedback:assessment_close": Case(lambda o: {"pk": o.assessment.pk}, (*DEPARTMENT_OUTSIDERS, "agent"), ("post",)),
+    "feedback:assessment_action_add": Case(
         lambda o: {"pk": o.assessment.pk}, (*DEPARTMENT_OUTSIDERS, "agent"), ("post",)
     ),
-    "requests_app:assessment_action_add": Case(
-        lambda o: {"pk": o.assessment.pk}, (*DEPARTMENT_OUTSIDERS, "agent"), ("post",)
-    ),
-    "requests_app:assessment_action_done": Case(lambda o: {"pk": o.action.pk}, DEPARTMENT_OUTSIDERS, ("post",)),
-    "requests_app:assessment_answer": Case(lambda o: {"token": o.invitation.token}, ("colleague", "lead")),
+    "feedback:assessment_action_done": Case(lambda o: {"pk": o.action.pk}, DEPARTMENT_OUTSIDERS, ("post",)),
+    "feedback:assessment_answer": Case(lambda o: {"token": o.invitation.token}, ("colleague", "lead")),
     "api:request": Case(ref, REQUEST_OUTSIDERS, ("get",)),
     "api:request_comments": Case(ref, REQUEST_OUTSIDERS, ("post",)),
     "api:request_cancel": Case(ref, REQUEST_OUTSIDERS, ("post",)),  # the department may cancel too
@@ -188,9 +188,9 @@ def objects(world: Any) -> Objects:
     rated = services.request_file(service=world.laptop, requester=world.requester, title="Rated", values={})
     services.comment_add(service_request=rated, author=world.agent, body="Here")
     services.request_resolve(service_request=rated, by=world.agent, resolution_note="Done")
-    services.feedback_give(service_request=rated, by=world.requester, rating=1)
+    feedback_services.feedback_give(service_request=rated, by=world.requester, rating=1)
     token, _ = services.api_token_create(user=world.requester, name="mine")
-    assessment = services.assessment_start(
+    assessment = feedback_services.assessment_start(
         department=world.it,
         by=world.lead,
         title="Spring",
@@ -198,7 +198,7 @@ def objects(world: Any) -> Objects:
         respondent_departments=[world.hr],
         respondents=[world.requester],
     )
-    action = services.assessment_action_add(
+    action = feedback_services.assessment_action_add(
         assessment=assessment, by=world.lead, description="Faster", owner=world.lead, due_on=timezone.localdate()
     )
     return Objects(

@@ -49,9 +49,9 @@ def test_no_page_carries_an_inline_script_or_event_handler(world, client_for):
         world.lead: [
             reverse("requests_app:queue", args=[world.it.slug]),
             reverse("requests_app:request_detail", args=[sr.reference]),
-            reverse("requests_app:department_dashboard", args=[world.it.slug]),
-            reverse("requests_app:assessment_list", args=[world.it.slug]),
-            reverse("requests_app:company"),
+            reverse("feedback:department_dashboard", args=[world.it.slug]),
+            reverse("feedback:assessment_list", args=[world.it.slug]),
+            reverse("feedback:company"),
             reverse("requests_app:request_transfer", args=[sr.reference]),
         ],
         world.requester: [
@@ -59,8 +59,8 @@ def test_no_page_carries_an_inline_script_or_event_handler(world, client_for):
             reverse("requests_app:service_detail", args=[world.laptop.pk]),
             reverse("requests_app:my_requests"),
             reverse("requests_app:profile"),
-            reverse("requests_app:request_thank", args=[sr.reference]),
-            reverse("requests_app:thanks_board", args=[world.it.slug]),
+            reverse("feedback:request_thank", args=[sr.reference]),
+            reverse("feedback:thanks_board", args=[world.it.slug]),
             reverse("api-docs"),
         ],
         world.admin: [reverse("admin:index"), reverse("admin:departments_slapolicy_add")],

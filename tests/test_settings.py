@@ -114,11 +114,12 @@ def test_tasks_have_time_limits_so_a_stuck_task_cannot_hold_a_worker_forever() -
 def test_beat_runs_the_feedback_sweep_and_the_summary_refresh() -> None:
     from django.conf import settings
 
-    import requests_app.tasks  # noqa: F401 - registers the tasks as a worker's autodiscovery does
+    import requests_app.feedback.tasks
+    import requests_app.tasks  # noqa: F401
 
     schedule = {entry["task"]: entry["schedule"] for entry in app.conf.beat_schedule.values()}
     assert schedule["requests_app.feedback_sweep"] == settings.FEEDBACK_SWEEP_SECONDS
-    assert schedule["requests_app.stats_refresh"] == settings.STATS_REFRESH_SECONDS
+    assert schedule["requests_app.stats_refresh"] == settings.SUMMARIES_REFRESH_SECONDS
     assert set(schedule) <= set(app.tasks)  # every scheduled task exists
 
 

@@ -23,10 +23,12 @@ from rest_framework.test import APIClient
 
 from departments.models import CannedResponse, Profile
 from requests_app import services
-from requests_app.models import FeedbackFollowUp, SavedView
-from requests_app.rating_links import rating_url
-from requests_app.services.assessments import Score
-from requests_app.services.stats import stats_refresh
+from requests_app.feedback import services as feedback_services
+from requests_app.feedback.models import FeedbackFollowUp
+from requests_app.feedback.rating_links import rating_url
+from requests_app.feedback.services.assessments import Score
+from requests_app.feedback.services.summaries import summaries_refresh
+from requests_app.models import SavedView
 
 from . import factories
 
@@ -113,16 +115,18 @@ def test_hostile_text_everywhere_comes_out_inert(world: Any, client_for: Any, pa
     services.comment_add(service_request=sr, author=world.requester, body=hostile)
     services.promise_make(service_request=sr, by=world.agent, due_at=timezone.now() + timedelta(days=2))
     services.request_resolve(service_request=sr, by=world.agent, resolution_note=hostile)
-    services.feedback_give(service_request=sr, by=world.requester, rating=1, comment=hostile)
-    services.kudos_give(service_request=sr, sender=world.requester, recipient=world.agent, message=hostile[:280])
-    services.follow_up_close(
+    feedback_services.feedback_give(service_request=sr, by=world.requester, rating=1, comment=hostile)
+    feedback_services.kudos_give(
+        service_request=sr, sender=world.requester, recipient=world.agent, message=hostile[:280]
+    )
+    feedback_services.follow_up_close(
         follow_up=FeedbackFollowUp.objects.get(), by=world.lead, action_taken=hostile, tell_requester=True
     )
     other = services.request_file(service=world.laptop, requester=world.requester, title="Second", values={})
     services.request_transfer(service_request=other, to_service=world.certificate, by=world.agent, reason=hostile)
     SavedView.objects.create(department=world.it, owner=world.lead, name=hostile[:80], query="q=x", shared=True)
     services.api_token_create(user=world.requester, name=hostile[:80])
-    assessment = services.assessment_start(
+    assessment = feedback_services.assessment_start(
         department=world.it,
         by=world.lead,
         title=hostile[:120],
@@ -132,19 +136,19 @@ def test_hostile_text_everywhere_comes_out_inert(world: Any, client_for: Any, pa
     )
     invitation = assessment.invitations.get(respondent=world.requester)
     criteria = {c.key: Score(4, hostile) for c in assessment.criteria.all()}
-    services.assessment_answer(invitation=invitation, by=world.requester, scores=criteria)
-    stats_refresh(days=[timezone.localdate()])
+    feedback_services.assessment_answer(invitation=invitation, by=world.requester, scores=criteria)
+    summaries_refresh(days=[timezone.localdate()])
 
     pages = {
         world.requester: [
             reverse("requests_app:request_detail", args=[sr.reference]),
             reverse("requests_app:my_requests"),
             reverse("requests_app:profile"),
-            reverse("requests_app:person", args=[world.agent.username]),
-            reverse("requests_app:thanks_board", args=[world.it.slug]),
-            reverse("requests_app:request_thank", args=[sr.reference]),
+            reverse("feedback:person", args=[world.agent.username]),
+            reverse("feedback:thanks_board", args=[world.it.slug]),
+            reverse("feedback:request_thank", args=[sr.reference]),
             rating_url(request_id=sr.pk, user_id=world.requester.pk, score=5),
-            reverse("requests_app:assessment_answer", args=[invitation.token]),
+            reverse("feedback:assessment_answer", args=[invitation.token]),
             reverse("requests_app:catalog"),
         ],
         world.colleague: [reverse("requests_app:request_detail", args=[sr.reference])],
@@ -153,10 +157,10 @@ def test_hostile_text_everywhere_comes_out_inert(world: Any, client_for: Any, pa
             reverse("requests_app:queue", args=[world.it.slug]),
             reverse("requests_app:queue", args=[world.it.slug]) + "?status=all&q=" + "x",
             reverse("requests_app:canned_response_list", args=[sr.reference]),
-            reverse("requests_app:department_dashboard", args=[world.it.slug]),
-            reverse("requests_app:assessment_detail", args=[assessment.pk]),
-            reverse("requests_app:assessment_list", args=[world.it.slug]),
-            reverse("requests_app:company"),
+            reverse("feedback:department_dashboard", args=[world.it.slug]),
+            reverse("feedback:assessment_detail", args=[assessment.pk]),
+            reverse("feedback:assessment_list", args=[world.it.slug]),
+            reverse("feedback:company"),
             reverse("requests_app:request_transfer", args=[sr.reference]),
         ],
         world.other_agent: [reverse("requests_app:request_detail", args=[other.reference])],

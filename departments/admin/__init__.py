@@ -7,7 +7,7 @@ at the field.
 
 The SLA configuration (business calendars, policies, reminder rules) is
 validated with the same rules the engine computes with (``departments.forms``
-reuses ``requests_app.sla``), so nothing the admin accepts can make the
+reuses ``departments.business_time``), so nothing the admin accepts can make the
 arithmetic fail later in a sweep.
 """
 

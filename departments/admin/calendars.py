@@ -14,7 +14,7 @@ from django.db.models import Case, Count, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from requests_app import sla
+from departments import business_time
 
 from .. import services
 from ..audit import AuditedAdmin, audit_objects, snapshot
@@ -46,7 +46,7 @@ def week_summary(intervals: Iterable[WorkingInterval]) -> str:
 
     Midnight at the end of a day shows as 24:00, which is what 00:00 means there.
     """
-    weekly: dict[int, list[sla.Interval]] = {day: [] for day in range(7)}
+    weekly: dict[int, list[business_time.Interval]] = {day: [] for day in range(7)}
     for interval in intervals:
         weekly[interval.weekday].append(interval.minutes)
     parts = []
@@ -57,7 +57,9 @@ def week_summary(intervals: Iterable[WorkingInterval]) -> str:
         span = DAY_ABBREVIATIONS[days[0]]
         if len(days) > 1:
             span += f"-{DAY_ABBREVIATIONS[days[-1]]}"
-        times = " and ".join(f"{sla.format_minutes(start)}-{sla.format_minutes(end)}" for start, end in hours)
+        times = " and ".join(
+            f"{business_time.format_minutes(start)}-{business_time.format_minutes(end)}" for start, end in hours
+        )
         parts.append(f"{span} {times}")
     return ", ".join(parts) or "No working time"
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from requests_app import sla
+from departments import business_time
 
 from ..audit import AuditedAdmin
 from ..forms import (
@@ -43,7 +43,7 @@ PRIORITY_ORDERING = Case(
 )
 
 
-def format_due(instant: datetime, calendar: sla.Calendar) -> str:
+def format_due(instant: datetime, calendar: business_time.Calendar) -> str:
     """ "Mon 23 Nov 2026 12:00 CET": in the calendar's zone, where the people who must meet it work."""
     local = instant.astimezone(calendar.tz)
     return f"{local:%a} {local.day} {local:%b %Y %H:%M %Z}"
@@ -98,15 +98,17 @@ def _preview_section(
                 "A {} request filed now would get a first response by {}, a resolution by {}.",
                 target.get_priority_display().lower(),
                 format_due(
-                    sla.add_business_time(arithmetic, now, timedelta(minutes=target.first_response_minutes)), arithmetic
+                    business_time.add_business_time(arithmetic, now, timedelta(minutes=target.first_response_minutes)),
+                    arithmetic,
                 ),
                 format_due(
-                    sla.add_business_time(arithmetic, now, timedelta(minutes=target.resolution_minutes)), arithmetic
+                    business_time.add_business_time(arithmetic, now, timedelta(minutes=target.resolution_minutes)),
+                    arithmetic,
                 ),
             )
             for target in targets
         ]
-    except (sla.CalendarError, ZoneInfoNotFoundError, ValueError) as exc:
+    except (business_time.CalendarError, ZoneInfoNotFoundError, ValueError) as exc:
         return format_html(
             "<p>On <strong>{}</strong> ({}), {}: due times cannot be computed: {}</p>", name, detail, used_by, exc
         )
@@ -173,8 +175,8 @@ class SLAPolicyAdmin(AuditedAdmin):
     def targets_summary(self, policy: SLAPolicy) -> str:
         targets = sorted(policy.targets.all(), key=lambda target: -PRIORITY_RANK[target.priority])
         return ", ".join(
-            f"{t.get_priority_display()} {sla.format_duration(t.first_response_minutes)}"
-            f" / {sla.format_duration(t.resolution_minutes)}"
+            f"{t.get_priority_display()} {business_time.format_duration(t.first_response_minutes)}"
+            f" / {business_time.format_duration(t.resolution_minutes)}"
             for t in targets
         )
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from requests_app import sla
+from departments import business_time
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -44,17 +44,17 @@ class BusinessCalendar(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.time_zone})"
 
-    def to_sla_calendar(self) -> sla.Calendar:
+    def to_sla_calendar(self) -> business_time.Calendar:
         """The pure arithmetic calendar: from ``compiled`` when it is there (no query), else from the
         intervals and holidays (through any prefetch)."""
         if self.compiled:
             weekly = {int(day): [tuple(i) for i in spans] for day, spans in self.compiled["weekly"].items()}
             days = [date.fromisoformat(d) for d in self.compiled["holidays"]]
-            return sla.Calendar.build(ZoneInfo(self.time_zone), weekly, days)
-        weekly: dict[int, list[sla.Interval]] = {day: [] for day in range(7)}
+            return business_time.Calendar.build(ZoneInfo(self.time_zone), weekly, days)
+        weekly: dict[int, list[business_time.Interval]] = {day: [] for day in range(7)}
         for interval in self.intervals.all():
             weekly[interval.weekday].append(interval.minutes)
-        return sla.Calendar.build(ZoneInfo(self.time_zone), weekly, [h.date for h in self.holidays.all()])
+        return business_time.Calendar.build(ZoneInfo(self.time_zone), weekly, [h.date for h in self.holidays.all()])
 
     def compile(self) -> dict[str, object]:
         """The working week and holidays as one JSON value (what ``calendar_compile`` stores)."""
@@ -64,9 +64,9 @@ class BusinessCalendar(models.Model):
         return {"weekly": weekly, "holidays": sorted(h.date.isoformat() for h in self.holidays.all())}
 
 
-def default_sla_calendar() -> sla.Calendar:
+def default_sla_calendar() -> business_time.Calendar:
     """Monday to Friday, 09:00-17:00 in the site's time zone: used where no calendar is configured."""
-    return sla.Calendar.build(settings.TIME_ZONE, {day: [(9 * 60, 17 * 60)] for day in range(5)})
+    return business_time.Calendar.build(settings.TIME_ZONE, {day: [(9 * 60, 17 * 60)] for day in range(5)})
 
 
 def _minutes(value: time) -> int:
@@ -86,8 +86,8 @@ class WorkingInterval(models.Model):
         return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
 
     @property
-    def minutes(self) -> sla.Interval:
-        end = _minutes(self.end) or sla.MINUTES_PER_DAY
+    def minutes(self) -> business_time.Interval:
+        end = _minutes(self.end) or business_time.MINUTES_PER_DAY
         return (_minutes(self.start), end)
 
     def clean(self) -> None:

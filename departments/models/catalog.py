@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from requests_app import sla
+from departments import business_time
 
 from .calendars import BusinessCalendar, default_sla_calendar
 
@@ -105,7 +105,7 @@ class Service(models.Model):
     def effective_calendar(self) -> BusinessCalendar | None:
         return self.calendar or self.department.calendar
 
-    def sla_calendar(self) -> sla.Calendar:
+    def sla_calendar(self) -> business_time.Calendar:
         calendar = self.effective_calendar
         return calendar.to_sla_calendar() if calendar else default_sla_calendar()
 

@@ -84,7 +84,7 @@ class ServiceRequest(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     waiting_since = models.DateTimeField(null=True, blank=True)
 
-    # SLA clocks (see requests_app/sla_engine.py). Each clock keeps its target,
+    # SLA clocks (see requests_app/clocks.py). Each clock keeps its target,
     # the business time used before its current run, and since when it runs;
     # due times are stored so pages sort by them and the sweep never recomputes.
     first_response_target_minutes = models.PositiveIntegerField(null=True, blank=True)

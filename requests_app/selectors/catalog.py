@@ -11,7 +11,7 @@ from django.db.models import Prefetch, Q
 from departments import config_version
 from departments.models import Department, Service
 
-from .. import sla_engine
+from .. import clocks, extensions
 
 User = get_user_model()
 
@@ -22,7 +22,11 @@ def catalog_departments(*, search: str = "") -> list[Department]:
     Departments without a (matching) service are left out.
     Two queries whatever the catalog size.
     """
-    services = Service.objects.active().select_related("sla_policy", "snapshot").prefetch_related("sla_policy__targets")
+    services = (
+        Service.objects.active()
+        .select_related("sla_policy", *extensions.service_joins())
+        .prefetch_related("sla_policy__targets")
+    )
     if search:
         services = services.filter(Q(name__icontains=search) | Q(description__icontains=search))
     departments = (
@@ -41,7 +45,7 @@ def service_for_filing(pk: int) -> Service:
     """The service with what its page shows: fields, department, SLA targets."""
     return (
         Service.objects.active()
-        .select_related("snapshot", *sla_engine.SERVICE_JOINS)
+        .select_related(*extensions.service_joins(), *clocks.SERVICE_JOINS)
         .prefetch_related("fields", "sla_policy__targets", "department__default_sla_policy__targets")
         .get(pk=pk)
     )
@@ -61,7 +65,7 @@ def service_for_api_filing(pk: int) -> Service | None:
     # order_by(): a primary-key look-up needs no ORDER BY (the model's default joins the department).
     found = list(
         Service.objects.active()
-        .select_related(*sla_engine.SERVICE_JOINS)
+        .select_related(*clocks.SERVICE_JOINS)
         .prefetch_related("fields")
         .filter(pk=pk)
         .order_by()[:1]
@@ -74,7 +78,7 @@ class FilingConfiguration:
     """A service as filing reads it (fields, department, calendars, policies) and its SLA configuration."""
 
     service: Service
-    sla: sla_engine.SLAConfig
+    sla: clocks.SLAConfig
 
 
 def filing_configuration(pk: int) -> FilingConfiguration | None:
@@ -89,6 +93,6 @@ def filing_configuration(pk: int) -> FilingConfiguration | None:
 
     def load() -> FilingConfiguration | None:
         service = service_for_api_filing(pk)
-        return FilingConfiguration(service, sla_engine.SLAConfig(services=[service])) if service is not None else None
+        return FilingConfiguration(service, clocks.SLAConfig(services=[service])) if service is not None else None
 
     return config_version.kept(("filing", pk), load)

@@ -31,7 +31,7 @@ from django.utils.dateparse import parse_datetime
 from departments import config_version
 from departments.models import CannedResponse, Department, Service
 
-from .. import sla_engine
+from .. import clocks
 from ..models import ACTIVE_STATUSES, SavedView, ServiceRequest, Status
 
 User = get_user_model()
@@ -455,9 +455,9 @@ def views_with_counts(
 class QueueConfiguration:
     """What a department's queue page validates filters against and computes its clocks with."""
 
-    services: list[Service]  # all of the department's services, with ``sla_engine.SERVICE_JOINS``
+    services: list[Service]  # all of the department's services, with ``clocks.SERVICE_JOINS``
     departments: list[Department]  # the active departments (requester's department filter)
-    sla: sla_engine.SLAConfig
+    sla: clocks.SLAConfig
 
 
 def queue_configuration(department_id: int) -> QueueConfiguration:
@@ -467,12 +467,10 @@ def queue_configuration(department_id: int) -> QueueConfiguration:
 
     def load() -> QueueConfiguration:
         services = list(
-            Service.objects.filter(department_id=department_id)
-            .select_related(*sla_engine.SERVICE_JOINS)
-            .order_by("name")
+            Service.objects.filter(department_id=department_id).select_related(*clocks.SERVICE_JOINS).order_by("name")
         )
         departments = list(Department.objects.filter(is_active=True).order_by("name"))
-        return QueueConfiguration(services, departments, sla_engine.SLAConfig(services=services))
+        return QueueConfiguration(services, departments, clocks.SLAConfig(services=services))
 
     return config_version.kept(("queue", department_id), load)
 

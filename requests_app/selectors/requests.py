@@ -13,9 +13,18 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 
 from departments.models import Service
+from requests_app.models import (
+    Attachment,
+    Comment,
+    FollowUpPromise,
+    Handoff,
+    RequestEvent,
+    ServiceRequest,
+    Status,
+    Watcher,
+)
 
-from .. import sla_engine
-from ..models import Attachment, Comment, FollowUpPromise, Handoff, Kudos, RequestEvent, ServiceRequest, Status, Watcher
+from .. import clocks, extensions
 from ..permissions import get_request_for_user
 
 User = get_user_model()
@@ -103,13 +112,13 @@ def sla_views(
     now: datetime | None = None,
     *,
     services: list[Service] | None = None,
-    config: sla_engine.SLAConfig | None = None,
+    config: clocks.SLAConfig | None = None,
 ) -> dict[int, dict[str, ClockView]]:
     """Per request: its first-response and resolution clocks, and the one the queue badge shows.
 
     Loads calendars and policies once for all the requests' services (a
     constant number of queries however many rows); none at all when the caller passes the
-    requests' ``services`` read with ``sla_engine.SERVICE_JOINS``, or a ``config`` that holds them
+    requests' ``services`` read with ``clocks.SERVICE_JOINS``, or a ``config`` that holds them
     (a kept one also keeps its calendars' worked-out days).
     """
     now = now or timezone.now()
@@ -117,19 +126,17 @@ def sla_views(
         return {}
     if config is None:
         config = (
-            sla_engine.SLAConfig({sr.service_id for sr in requests})
+            clocks.SLAConfig({sr.service_id for sr in requests})
             if services is None
-            else sla_engine.SLAConfig(services=services)
+            else clocks.SLAConfig(services=services)
         )
     views: dict[int, dict[str, ClockView]] = {}
     for sr in requests:
         calendar = config.calendar(sr.service_id)
         policy = config.policy(sr.service_id)
-        risk = sla_engine.risk_percent(policy)
-        clocks = {
-            clock: _clock_view(sla_engine.clock_state(sr, clock, now, calendar, risk)) for clock in sla_engine.CLOCKS
-        }
-        views[sr.pk] = {**clocks, "badge": _badge(sr, clocks)}
+        risk = clocks.risk_percent(policy)
+        by_clock = {clock: _clock_view(clocks.clock_state(sr, clock, now, calendar, risk)) for clock in clocks.CLOCKS}
+        views[sr.pk] = {**by_clock, "badge": _badge(sr, by_clock)}
     return views
 
 
@@ -194,7 +201,7 @@ def request_for_page(user: AbstractBaseUser, reference: str) -> ServiceRequest:
     """The request a page (or the API) shows, if ``user`` may see it (else 404), in one query with what
     its clocks need joined, its open promise annotated, and its form fields and attachments prefetched."""
     qs = ServiceRequest.objects.select_related(
-        "department", "requester", "assignee", "feedback", *sla_engine.service_joins("service__")
+        "department", "requester", "assignee", *extensions.request_page_joins(), *clocks.service_joins("service__")
     ).prefetch_related("service__fields", "attachments")
     return get_request_for_user(user, reference, with_open_promise(qs))
 
@@ -235,8 +242,3 @@ def time_held_by_department(
     )
     rows = overlapping.values("department_id").annotate(held=Sum(clipped)).order_by("department_id")
     return {row["department_id"]: row["held"] or timedelta(0) for row in rows}
-
-
-def request_kudos(sr: ServiceRequest) -> list[Kudos]:
-    """The thanks given for this request, oldest first."""
-    return list(sr.kudos.select_related("sender", "recipient").order_by("created_at", "id"))

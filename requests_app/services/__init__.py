@@ -13,15 +13,7 @@ Invariants kept here and nowhere else:
 """
 
 from ._common import ALLOWED_TRANSITIONS, ConcurrentChange, TransitionNotAllowed
-from .assessments import (
-    assessment_action_add,
-    assessment_action_done,
-    assessment_answer,
-    assessment_close,
-    assessment_start,
-)
 from .conversation import comment_add, promise_make
-from .feedback import feedback_add_comment, feedback_give, follow_up_close, kudos_give
 from .filing import request_file
 from .tokens import api_token_authenticate, api_token_create, api_token_revoke
 from .triage import (
@@ -53,16 +45,7 @@ __all__ = [
     "api_token_authenticate",
     "api_token_create",
     "api_token_revoke",
-    "assessment_action_add",
-    "assessment_action_done",
-    "assessment_answer",
-    "assessment_close",
-    "assessment_start",
     "comment_add",
-    "feedback_add_comment",
-    "feedback_give",
-    "follow_up_close",
-    "kudos_give",
     "membership_set_available",
     "promise_make",
     "request_assign",

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from departments.permissions import is_member
 
-from .. import sla_engine
+from .. import clocks
 from ..models import (
     Attachment,
     Comment,
@@ -119,24 +119,24 @@ def move_clocks(
     *,
     expected_status: str,
     changes: dict[str, Any],
-    before: sla_engine.Snapshot,
+    before: clocks.Snapshot,
 ) -> None:
     """The SLA side of a status or priority change, saved in the same transaction (the row is locked)."""
     status_changed = "status" in changes and changes["status"] != expected_status
     if not status_changed and "priority" not in changes:
         return
     now = changes["updated_at"]
-    config = sla_engine.SLAConfig([service_request.service_id])
+    config = clocks.SLAConfig([service_request.service_id])
     if status_changed:
-        sla_engine.on_status_change(service_request, expected_status, changes["status"], config, now, before)
+        clocks.on_status_change(service_request, expected_status, changes["status"], config, now, before)
     if "priority" in changes:
-        sla_engine.retarget(service_request, config, now)
+        clocks.retarget(service_request, config, now)
     save_clocks(service_request)
 
 
 def save_clocks(service_request: ServiceRequest) -> None:
     ServiceRequest.objects.filter(pk=service_request.pk).update(
-        **{name: getattr(service_request, name) for name in sla_engine.CLOCK_FIELDS}
+        **{name: getattr(service_request, name) for name in clocks.CLOCK_FIELDS}
     )
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from departments.permissions import is_member
 
-from .. import notifications, sla_engine
+from .. import clocks
 from ..models import (
     Comment,
     EventKind,
@@ -24,6 +24,7 @@ from ..models import (
     ServiceRequest,
     Status,
 )
+from . import notifications
 from ._common import TransitionNotAllowed, record, require_worker, save_attachments, save_clocks, update_exactly_one
 from .search import search_add_text
 
@@ -78,11 +79,11 @@ def comment_add(
         if staff and not internal and not requester:
             kept = keep_promises(service_request, now=now, by=author)
             if first_response or kept:
-                config = sla_engine.SLAConfig([service_request.service_id])
+                config = clocks.SLAConfig([service_request.service_id])
                 if first_response:
-                    sla_engine.on_first_response(service_request, config, now)
+                    clocks.on_first_response(service_request, config, now)
                 else:
-                    sla_engine.reschedule(service_request, config)
+                    clocks.reschedule(service_request, config)
                 save_clocks(service_request)
         if not internal:
             search_add_text(request_id=service_request.pk, text=body)
@@ -123,8 +124,8 @@ def promise_make(
             kind=EventKind.PROMISE_MADE,
             to_value=timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M"),
         )
-        config = sla_engine.SLAConfig([service_request.service_id])
-        sla_engine.reschedule(service_request, config)
+        config = clocks.SLAConfig([service_request.service_id])
+        clocks.reschedule(service_request, config)
         save_clocks(service_request)
     return promise
 

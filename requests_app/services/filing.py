@@ -26,8 +26,9 @@ from departments.models import (
     Service,
 )
 
-from .. import notifications, sla_engine
+from .. import clocks
 from ..models import EventKind, Handoff, NotificationKind, ServiceRequest, Status
+from . import notifications
 from ._common import person, record, save_attachments
 from .search import search_index_request
 
@@ -125,14 +126,14 @@ def request_file(
     values: Mapping[str, Any],
     files: Iterable[tuple[str, UploadedFile]] = (),
     priority: str | None = None,
-    config: sla_engine.SLAConfig | None = None,
+    config: clocks.SLAConfig | None = None,
 ) -> ServiceRequest:
     """File a request against an active service; ``values`` are already validated by the service's form.
 
     The reference number comes from an increment of the department row inside this transaction
     (``UPDATE ... RETURNING``), so concurrent filings serialise on that row and never share a number;
     the assignment rule runs under the same lock. ``config``: the SLA configuration of ``service`` when
-    the caller read the service with ``sla_engine.SERVICE_JOINS`` (views do; the API keeps it under the
+    the caller read the service with ``clocks.SERVICE_JOINS`` (views do; the API keeps it under the
     catalog's configuration stamp, ``selectors.filing_configuration``); else it is read here.
     """
     if not service.is_active or not service.department.is_active:
@@ -141,7 +142,7 @@ def request_file(
     if priority not in Priority.values:
         raise ValidationError({"priority": f"Unknown priority {priority!r}."})
     now = timezone.now()
-    config = config or sla_engine.SLAConfig([service.pk])  # read fresh: a passed service may predate a change
+    config = config or clocks.SLAConfig([service.pk])  # read fresh: a passed service may predate a change
     home_department_id = requester_department_id(requester)
     with transaction.atomic():
         number, prefix, rule = _next_number(service.department_id)
@@ -159,7 +160,7 @@ def request_file(
             created_at=now,
             updated_at=now,
         )
-        sla_engine.start_clocks(service_request, config, now)
+        clocks.start_clocks(service_request, config, now)
         service_request.save(force_insert=True)
         save_attachments(service_request, files=files, uploaded_by=requester)
         record(service_request, actor=requester, kind=EventKind.FILED, to_value=service_request.reference)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from departments.models import Department, Membership, Service
 from departments.permissions import forget_memberships, is_lead, is_member
 
-from .. import notifications, sla_engine
+from .. import clocks
 from ..models import (
     ACTIVE_STATUSES,
     EventKind,
@@ -31,6 +31,7 @@ from ..models import (
     Status,
     Watcher,
 )
+from . import notifications
 from ._common import ConcurrentChange, TransitionNotAllowed, record, require_worker, save_clocks
 from .filing import apply_assignment_rule, handoff_open
 from .workflow import request_assign, request_change_priority, request_change_status
@@ -89,7 +90,7 @@ def request_transfer(
         FollowUpPromise.objects.filter(request=service_request, kept_at=None, missed_at=None, withdrawn_at=None).update(
             withdrawn_at=now
         )
-        sla_engine.start_clocks(service_request, sla_engine.SLAConfig([to_service.pk]), now)
+        clocks.start_clocks(service_request, clocks.SLAConfig([to_service.pk]), now)
         save_clocks(service_request)
         Handoff.objects.filter(request=service_request, ended_at=None).update(ended_at=now)
         handoff_open(service_request, now=now, by=by, reason=reason)

@@ -12,13 +12,13 @@ from django.utils import timezone
 from departments.models import PRIORITY_RANK, Priority
 from departments.permissions import is_lead, is_member
 
-from .. import notifications
 from ..models import (
     EventKind,
     NotificationKind,
     ServiceRequest,
     Status,
 )
+from . import notifications
 from ._common import ALLOWED_TRANSITIONS, TransitionNotAllowed, person, record, require_worker, update_exactly_one
 from .conversation import check_reopen_window, keep_promises
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from departments.business_time import format_duration
 from requests_app.models.requests import request_url as models_request_url
-from requests_app.sla import format_duration
 
 register = template.Library()
 
@@ -209,7 +209,7 @@ def signed_change(value: float | None) -> str:
 @register.simple_tag
 def trend_chart(weeks: list, attribute: str, title: str) -> SafeString:
     """A 12-week line of ``attribute`` (a dotted path into each week, e.g. "period.first_response.compliance")."""
-    from requests_app.charts import line_chart
+    from requests_app.feedback.charts import line_chart
 
     def value(week: object) -> float | None:
         current = week
@@ -224,7 +224,7 @@ def trend_chart(weeks: list, attribute: str, title: str) -> SafeString:
 @register.simple_tag
 def bars(items: list, title: str) -> SafeString:
     """Bars for (label-or-object, count) pairs."""
-    from requests_app.charts import bar_chart
+    from requests_app.feedback.charts import bar_chart
 
     return bar_chart([n for _, n in items], [str(getattr(x, "name", x)) for x, _ in items], title=title)
 

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 
 from departments.models import Service
 
-from .. import selectors, services, sla_engine, throttle
+from .. import clocks, selectors, services, throttle
 from ..forms import CatalogSearchForm, ServiceRequestForm
 
 
@@ -57,7 +57,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     values=form.cleaned_values(),
                     files=form.cleaned_files(),
-                    config=sla_engine.SLAConfig(services=[service]),  # read with its joins just now
+                    config=clocks.SLAConfig(services=[service]),  # read with its joins just now
                 )
             except ValidationError as exc:
                 form.add_error(None, exc)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from departments.models import Department, Membership
 from departments.permissions import is_lead, user_memberships
 
-from .. import selectors, services
+from .. import extensions, selectors, services
 from ..forms import BulkForm, QueueFilterForm, SavedViewForm
 from ..models import SavedView, ServiceRequest
 from ..permissions import get_queue_department_for_user, visible_requests_q
@@ -101,6 +101,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         "bulk_form": BulkForm(members=ctx.members),
         "next_url": request.get_full_path(),
         "nav": "queue",
+        "department_links": extensions.department_links(request.user, department),
     }
     # Bad filters are reported at their fields and left out; the page itself still answers (200).
     return render(request, "requests_app/queue.html", context)

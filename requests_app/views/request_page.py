@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from departments.models import CannedResponse
 
-from .. import selectors, services
+from .. import extensions, selectors, services
 from ..canned import render_canned_response
 from ..forms import (
     AssignForm,
@@ -32,7 +32,6 @@ from ..forms import (
     TransferForm,
     WatcherForm,
 )
-from ..forms.feedback import RatingForm
 from ..models import ACTIVE_STATUSES, Attachment, ServiceRequest, Status
 from ..permissions import (
     can_assign_others,
@@ -83,12 +82,11 @@ def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> d
         "promise": selectors.open_promise(sr),
         "watchers": watchers,
         "is_watcher": any(w.user_id == request.user.pk for w in watchers),
-        "feedback": getattr(sr, "feedback", None),
-        "rating_form": forms.get("rating_form") or RatingForm(),
-        "kudos": selectors.request_kudos(sr),
         "can_add_watchers": (requester or staff) and sr.status not in (Status.CLOSED, Status.CANCELLED),
         "watcher_form": forms.get("watcher_form") or WatcherForm(),
     }
+    context["extension_templates"], extra = extensions.request_page(request, sr, forms)
+    context.update(extra)
     if staff:
         next_statuses = services.ALLOWED_TRANSITIONS[sr.status] - {Status.RESOLVED}
         status_form = forms.get("status_form") or StatusForm()

@@ -17,8 +17,8 @@ import time_machine
 from django.urls import reverse
 
 from departments.admin import policy_preview
+from departments.business_time import format_duration
 from departments.models import BusinessCalendar, Holiday, ReminderRule, SLAPolicy, SLATarget, WorkingInterval
-from requests_app.sla import format_duration
 
 from .. import factories
 

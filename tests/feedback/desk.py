@@ -13,12 +13,16 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 from django.test import Client
+from django.urls import reverse
 
-from requests_app import feedback_mail, services
-from requests_app.feedback_sweep import FeedbackSweepResult, feedback_sweep
-from requests_app.models import Feedback, Kudos, ServiceRequest, StatsRun
-from requests_app.services.stats import stats_refresh
-from requests_app.sweep import SweepResult, sla_sweep
+from requests_app import services
+from requests_app.feedback import services as feedback_services
+from requests_app.feedback.models import Feedback, Kudos, SummaryRun
+from requests_app.feedback.services import deliveries as feedback_mail
+from requests_app.feedback.services.summaries import summaries_refresh
+from requests_app.feedback.services.sweep import FeedbackSweepResult, feedback_sweep
+from requests_app.models import ServiceRequest
+from requests_app.services.sweep import SweepResult, sla_sweep
 
 from ..clocked import ClockedDesk
 
@@ -75,13 +79,15 @@ class Desk(ClockedDesk):
     def rate(self, sr: ServiceRequest, moment: datetime, rating: int, comment: str = "") -> Feedback:
         sr = fresh(sr)
         with self.at(moment):
-            return services.feedback_give(service_request=sr, by=sr.requester, rating=rating, comment=comment)
+            return feedback_services.feedback_give(service_request=sr, by=sr.requester, rating=rating, comment=comment)
 
     def thank(
         self, sr: ServiceRequest, moment: datetime, *, sender: Any, recipient: Any, message: str = "Thanks!"
     ) -> Kudos:
         with self.at(moment):
-            return services.kudos_give(service_request=fresh(sr), sender=sender, recipient=recipient, message=message)
+            return feedback_services.kudos_give(
+                service_request=fresh(sr), sender=sender, recipient=recipient, message=message
+            )
 
     def served(
         self,
@@ -115,9 +121,9 @@ class Desk(ClockedDesk):
         with self.at(moment):
             return feedback_mail.deliver(kind, object_id, number)
 
-    def refresh(self, moment: datetime, first: date, last: date | None = None) -> StatsRun:
+    def refresh(self, moment: datetime, first: date, last: date | None = None) -> SummaryRun:
         with self.at(moment):
-            return stats_refresh(days=days(first, last or first), now=moment)
+            return summaries_refresh(days=days(first, last or first), now=moment)
 
     # --- pages --------------------------------------------------------------------------------------
 
@@ -136,3 +142,8 @@ class Desk(ClockedDesk):
         client = self.client(user, moment)
         with self.at(moment):
             return client.post(path, data or {})
+
+
+def url(name: str, *args: Any) -> str:
+    """A feedback-loop page's address by its URL name."""
+    return reverse(f"feedback:{name}", args=args)

@@ -18,12 +18,12 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.urls import reverse
 
 from departments.models import Holiday, Profile, Role
 from departments.services import calendar_compile
-from requests_app import services
-from requests_app.models import (
+from requests_app.feedback import services as feedback_services
+from requests_app.feedback.models import (
+    FIXED_CRITERIA,
     Assessment,
     AssessmentAction,
     AssessmentAnswer,
@@ -31,23 +31,18 @@ from requests_app.models import (
     AssessmentStatus,
     MonthlyReview,
 )
-from requests_app.models.feedback import FIXED_CRITERIA
-from requests_app.selectors.dashboards import review_figures
-from requests_app.selectors.feedback import assessment_results, weak_criteria
-from requests_app.services.assessments import Score
+from requests_app.feedback.selectors.assessments import assessment_results, weak_criteria
+from requests_app.feedback.selectors.dashboards import review_figures
+from requests_app.feedback.services.assessments import Score
 
 from .. import factories
-from .desk import berlin
+from .desk import berlin, url
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 STARTED = berlin(date(2027, 3, 1), 9)
 CLOSES = berlin(date(2027, 3, 15), 17)
 FIXED_KEYS = [key for key, _, _ in FIXED_CRITERIA]
-
-
-def url(name: str, *args: Any) -> str:
-    return reverse(f"requests_app:{name}", args=args)
 
 
 @dataclass
@@ -77,7 +72,7 @@ def start(desk: Any, world: Any, departments: list[Any], *, at: datetime = START
     options.setdefault("title", "Spring 2027")
     options.setdefault("closes_at", CLOSES)
     with desk.at(at):
-        return services.assessment_start(
+        return feedback_services.assessment_start(
             department=world.it, by=options.pop("by", world.lead), respondent_departments=departments, **options
         )
 
@@ -94,7 +89,7 @@ def answer(desk: Any, assessment: Assessment, person: Any, at: datetime, score: 
         for c in assessment.criteria.all()
     }
     with desk.at(at):
-        return services.assessment_answer(invitation=invited, by=person, scores=chosen)
+        return feedback_services.assessment_answer(invitation=invited, by=person, scores=chosen)
 
 
 def mails(kind: str) -> list[Any]:
@@ -277,7 +272,7 @@ def test_an_invitation_email_is_sent_once_even_when_delivered_twice(desk, world,
 def test_the_sweep_sends_invitations_whose_delivery_was_never_enqueued(desk, world, customers):
     # The broker was down: the on-commit enqueue never ran (the test's transaction never commits).
     with time_machine.travel(STARTED, tick=False):
-        services.assessment_start(
+        feedback_services.assessment_start(
             department=world.it,
             by=world.lead,
             title="Spring",
@@ -339,7 +334,7 @@ def test_no_reminders_once_the_assessment_closed(desk, world, customers):
 def test_no_reminders_after_a_lead_closes_the_assessment_early(desk, world, customers):
     assessment = start(desk, world, [customers.sales])
     with desk.at(STARTED + timedelta(days=1)):
-        services.assessment_close(assessment=assessment, by=world.lead)
+        feedback_services.assessment_close(assessment=assessment, by=world.lead)
 
     desk.feedback_sweep(STARTED + timedelta(days=3))
 
@@ -443,7 +438,7 @@ def test_answering_twice_is_refused(desk, world, customers):
 def test_a_closed_assessment_takes_no_more_answers(desk, world, customers):
     assessment = start(desk, world, [customers.sales])
     with desk.at(STARTED + timedelta(days=1)):
-        services.assessment_close(assessment=assessment, by=world.lead)
+        feedback_services.assessment_close(assessment=assessment, by=world.lead)
 
     response = desk.post(
         customers.sam, answer_page(assessment, customers.sam), STARTED + timedelta(days=2), full_answer(assessment)
@@ -514,7 +509,7 @@ def answered_by_sales(desk: Any, world: Any, customers: Any, **scores: int) -> A
 def close(desk: Any, world: Any, assessment: Assessment, when: datetime) -> None:
     """A lead closes the assessment for answers: its results are shown from then on."""
     with desk.at(when):
-        services.assessment_close(assessment=assessment, by=world.lead)
+        feedback_services.assessment_close(assessment=assessment, by=world.lead)
 
 
 def test_results_give_each_criterions_average_over_everyone(answered):
@@ -675,7 +670,7 @@ DUE = date(2027, 3, 19)  # a Friday
 
 def add_action(desk: Any, world: Any, assessment: Assessment, *, owner: Any = None, due_on: date = DUE) -> Any:
     with desk.at(STARTED + timedelta(days=2)):
-        return services.assessment_action_add(
+        return feedback_services.assessment_action_add(
             assessment=assessment,
             by=world.lead,
             description="Answer every new request within two hours",
@@ -763,7 +758,7 @@ def test_an_overdue_reminder_delivered_twice_is_sent_once(desk, world, customers
 def test_a_done_action_is_not_reminded(desk, world, customers):
     action = add_action(desk, world, start(desk, world, [customers.sales]))
     with desk.at(berlin(date(2027, 3, 18), 10)):
-        services.assessment_action_done(action=action, by=world.agent)
+        feedback_services.assessment_action_done(action=action, by=world.agent)
 
     desk.feedback_sweep(berlin(date(2027, 3, 20), 10))
 
@@ -786,7 +781,7 @@ def test_open_actions_are_shown_on_the_dashboard_and_overdue_ones_stand_out(desk
 def test_done_actions_leave_the_dashboard(desk, world, customers):
     action = add_action(desk, world, start(desk, world, [customers.sales]))
     with desk.at(berlin(date(2027, 3, 18), 10)):
-        services.assessment_action_done(action=action, by=world.agent)
+        feedback_services.assessment_action_done(action=action, by=world.agent)
 
     page = desk.get(world.agent, url("department_dashboard", world.it.slug), berlin(date(2027, 3, 22), 10))
 
@@ -806,7 +801,7 @@ def test_the_monthly_review_counts_actions_done_by_the_sites_calendar_days(desk,
     settings.TIME_ZONE = "Europe/Berlin"
     action = add_action(desk, world, start(desk, world, [customers.sales]))
     with desk.at(berlin(date(2027, 4, 1), 0, 30)):  # 31 March 22:30 UTC: done in April, where the site is
-        services.assessment_action_done(action=action, by=world.agent)
+        feedback_services.assessment_action_done(action=action, by=world.agent)
 
     march = review_figures(world.it, date(2027, 3, 1))
     april = review_figures(world.it, date(2027, 4, 1))

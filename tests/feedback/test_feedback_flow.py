@@ -15,24 +15,21 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.urls import reverse
 
 from departments.models import Profile
 from requests_app import services
-from requests_app.models import Feedback, FeedbackChannel, FeedbackFollowUp, Kudos, Status
-from requests_app.selectors.dashboards import FOLLOW_UPS_PER_PAGE
+from requests_app.feedback import services as feedback_services
+from requests_app.feedback.models import Feedback, FeedbackChannel, FeedbackFollowUp, Kudos
+from requests_app.feedback.selectors.dashboards import FOLLOW_UPS_PER_PAGE
+from requests_app.models import Status
 
-from .desk import berlin, fresh
+from .desk import berlin, fresh, url
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 MON = date(2027, 3, 1)
 RESOLVED_AT = berlin(MON, 11)
 LATER = berlin(MON, 14)
-
-
-def url(name: str, *args: Any) -> str:
-    return reverse(f"requests_app:{name}", args=args)
 
 
 @pytest.fixture
@@ -262,7 +259,7 @@ def test_only_a_lead_closes_a_follow_up(desk, world, resolved):
     follow_up = FeedbackFollowUp.objects.get()
 
     with pytest.raises(PermissionDenied):
-        services.follow_up_close(follow_up=follow_up, by=world.agent, action_taken="Nothing")
+        feedback_services.follow_up_close(follow_up=follow_up, by=world.agent, action_taken="Nothing")
 
     follow_up.refresh_from_db()
     assert follow_up.is_open
@@ -271,10 +268,10 @@ def test_only_a_lead_closes_a_follow_up(desk, world, resolved):
 def test_a_follow_up_is_closed_once(desk, world, resolved):
     rate(desk, world.requester, resolved, 1)
     follow_up = FeedbackFollowUp.objects.get()
-    services.follow_up_close(follow_up=follow_up, by=world.lead, action_taken="Called them.")
+    feedback_services.follow_up_close(follow_up=follow_up, by=world.lead, action_taken="Called them.")
 
     with pytest.raises(ValidationError):
-        services.follow_up_close(follow_up=FeedbackFollowUp.objects.get(), by=world.lead, action_taken="Again")
+        feedback_services.follow_up_close(follow_up=FeedbackFollowUp.objects.get(), by=world.lead, action_taken="Again")
 
     assert FeedbackFollowUp.objects.get().action_taken == "Called them."
 
@@ -345,7 +342,7 @@ def test_someone_who_did_not_take_part_cannot_thank_for_the_request(desk, world,
     assert response.status_code == 400
     assert not Kudos.objects.exists()
     with pytest.raises(PermissionDenied):
-        services.kudos_give(service_request=resolved, sender=world.lead, recipient=world.agent, message="Hi")
+        feedback_services.kudos_give(service_request=resolved, sender=world.lead, recipient=world.agent, message="Hi")
 
 
 def test_someone_who_cannot_see_the_request_cannot_thank_for_it(desk, world, resolved):
@@ -357,21 +354,25 @@ def test_someone_who_cannot_see_the_request_cannot_thank_for_it(desk, world, res
 
 def test_only_people_who_took_part_can_be_thanked(desk, world, resolved):
     with pytest.raises(ValidationError):
-        services.kudos_give(service_request=resolved, sender=world.requester, recipient=world.lead, message="Hi")
+        feedback_services.kudos_give(
+            service_request=resolved, sender=world.requester, recipient=world.lead, message="Hi"
+        )
 
     assert not Kudos.objects.exists()
 
 
 def test_thanking_oneself_does_not_count(desk, world, resolved):
     with pytest.raises(ValidationError):
-        services.kudos_give(service_request=resolved, sender=world.agent, recipient=world.agent, message="Me!")
+        feedback_services.kudos_give(service_request=resolved, sender=world.agent, recipient=world.agent, message="Me!")
 
 
 def test_a_colleague_is_thanked_once_per_request(desk, world, resolved):
     thank(desk, world.requester, resolved, world.agent)
 
     with pytest.raises(ValidationError):
-        services.kudos_give(service_request=resolved, sender=world.requester, recipient=world.agent, message="Again")
+        feedback_services.kudos_give(
+            service_request=resolved, sender=world.requester, recipient=world.agent, message="Again"
+        )
 
     assert Kudos.objects.count() == 1
 

@@ -13,23 +13,18 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.urls import reverse
 
 from departments.models import Profile, Role
-from requests_app import services
-from requests_app.models import Assessment, AssessmentAction, AssessmentStatus, FeedbackFollowUp
+from requests_app.feedback import services as feedback_services
+from requests_app.feedback.models import Assessment, AssessmentAction, AssessmentStatus, FeedbackFollowUp
 
 from .. import factories
-from .desk import berlin, fresh
+from .desk import berlin, fresh, url
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 NOW = berlin(date(2027, 3, 3), 10)
 PERSONAS = ["requester", "colleague", "agent", "other_agent", "lead", "admin", "respondent", "second_agent"]
-
-
-def url(name: str, *args: Any) -> str:
-    return reverse(f"requests_app:{name}", args=args)
 
 
 @pytest.fixture
@@ -52,14 +47,14 @@ def it_objects(desk, world, people) -> dict[str, Any]:
     )
     desk.rate(sr, berlin(date(2027, 3, 1), 12), 1)
     with desk.at(berlin(date(2027, 3, 1), 13)):
-        assessment = services.assessment_start(
+        assessment = feedback_services.assessment_start(
             department=world.it,
             by=world.lead,
             title="Spring 2027",
             closes_at=berlin(date(2027, 3, 31), 17),
             respondent_departments=[people["sales"]],
         )
-        action = services.assessment_action_add(
+        action = feedback_services.assessment_action_add(
             assessment=assessment,
             by=world.lead,
             description="Call back within the hour",

@@ -90,7 +90,7 @@ def it_filed(page: str, total: int) -> bool:
 
 
 def test_department_dashboard_costs_the_same_at_a_few_and_at_many_requests(desk, world):
-    path = reverse("requests_app:department_dashboard", args=[world.it.slug]) + f"?since={MON}&until={FRI}"
+    path = reverse("feedback:department_dashboard", args=[world.it.slug]) + f"?since={MON}&until={FRI}"
 
     at_few, at_many = measure(desk, world, world.lead, path, it_filed)
 
@@ -98,7 +98,7 @@ def test_department_dashboard_costs_the_same_at_a_few_and_at_many_requests(desk,
 
 
 def test_department_dashboard_as_csv_costs_the_same_at_a_few_and_at_many_requests(desk, world):
-    path = reverse("requests_app:department_dashboard", args=[world.it.slug]) + "?format=csv"
+    path = reverse("feedback:department_dashboard", args=[world.it.slug]) + "?format=csv"
 
     def total_row(page: str, total: int) -> bool:
         it = ServiceRequest.objects.filter(department__slug="it").count()
@@ -110,7 +110,7 @@ def test_department_dashboard_as_csv_costs_the_same_at_a_few_and_at_many_request
 
 
 def test_company_view_costs_the_same_at_a_few_and_at_many_requests(desk, world):
-    path = reverse("requests_app:company") + f"?since={MON}&until={FRI}"
+    path = reverse("feedback:company") + f"?since={MON}&until={FRI}"
 
     def all_ranked(page: str, total: int) -> bool:
         filed = page.split('id="ranking"')[1]

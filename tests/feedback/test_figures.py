@@ -42,9 +42,9 @@ from typing import Any
 import pytest
 
 from departments.models import Profile
-from requests_app import figures
-from requests_app.models import ServiceSnapshot
-from requests_app.selectors import dashboards
+from requests_app.feedback import arithmetic as figures
+from requests_app.feedback.models import ServiceSnapshot
+from requests_app.feedback.selectors import dashboards
 
 from .. import factories
 from .desk import berlin

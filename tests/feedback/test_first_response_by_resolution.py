@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from requests_app.models import ServiceDay
+from requests_app.feedback.models import ServiceDay
 
 from .desk import berlin, fresh
 

@@ -19,8 +19,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from requests_app.models import Feedback, FeedbackChannel, Notification, NotificationKind
-from requests_app.rating_links import make_token, rating_url, read_token
+from requests_app.feedback.models import Feedback, FeedbackChannel
+from requests_app.feedback.rating_links import make_token, rating_url, read_token
+from requests_app.models import Notification, NotificationKind
 
 from .desk import berlin, fresh
 
@@ -71,7 +72,7 @@ def test_a_valid_link_thanks_and_offers_a_comment_form(desk, world, resolved):
     assert state(response) == "recorded"
     assert "Thank you!" in page
     assert "4 of 5" in page
-    assert f'action="{reverse("requests_app:feedback_comment", args=[resolved.reference])}"' in page
+    assert f'action="{reverse("feedback:feedback_comment", args=[resolved.reference])}"' in page
     assert 'name="comment"' in page
 
 
@@ -80,7 +81,7 @@ def test_the_comment_after_a_one_click_rating_is_added(desk, world, resolved):
 
     response = desk.post(
         world.requester,
-        reverse("requests_app:feedback_comment", args=[resolved.reference]),
+        reverse("feedback:feedback_comment", args=[resolved.reference]),
         SOON,
         {"comment": "Fast and friendly."},
     )
@@ -91,7 +92,7 @@ def test_the_comment_after_a_one_click_rating_is_added(desk, world, resolved):
 
 def test_the_comment_after_a_one_click_rating_is_added_only_once(desk, world, resolved):
     desk.get(world.requester, link(resolved, 4), SOON)
-    path = reverse("requests_app:feedback_comment", args=[resolved.reference])
+    path = reverse("feedback:feedback_comment", args=[resolved.reference])
     desk.post(world.requester, path, SOON, {"comment": "Fast and friendly."})
 
     client = desk.client(world.requester, SOON)
@@ -106,7 +107,7 @@ def test_someone_else_cannot_comment_on_the_rating(desk, world, resolved):
     desk.get(world.requester, link(resolved, 4), SOON)
 
     response = desk.post(
-        world.agent, reverse("requests_app:feedback_comment", args=[resolved.reference]), SOON, {"comment": "Ha"}
+        world.agent, reverse("feedback:feedback_comment", args=[resolved.reference]), SOON, {"comment": "Ha"}
     )
 
     assert response.status_code == 404
@@ -196,7 +197,7 @@ TAMPERED = {
 
 @pytest.mark.parametrize("make", TAMPERED.values(), ids=TAMPERED.keys())
 def test_a_tampered_link_gets_a_clear_page_and_records_nothing(desk, world, resolved, make):
-    path = reverse("requests_app:rate_by_link", args=[make(resolved)])
+    path = reverse("feedback:rate_by_link", args=[make(resolved)])
 
     response = desk.get(world.requester, path, SOON)
 

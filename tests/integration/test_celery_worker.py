@@ -27,8 +27,9 @@ from django.db.models import Count, Model
 from django.utils import timezone
 
 from departments.models import Service
-from requests_app import services, sweep, tasks
+from requests_app import services, tasks
 from requests_app.models import Notification, NotificationKind, ServiceRequest
+from requests_app.services import sweep
 from servicedesk.celery import app as celery_app
 from tests import factories
 from tests.integration.conftest import CeleryWorker, RedisServer, wait_until
@@ -206,7 +207,7 @@ def test_filing_with_redis_stopped_saves_the_request_and_notifications_arrive_af
 
     redis_server.stop()
     started = time.monotonic()
-    with caplog.at_level(logging.ERROR, logger="requests_app.notifications"):
+    with caplog.at_level(logging.ERROR, logger="requests_app.tasks"):
         service_request = services.request_file(
             service=desk.service, requester=desk.requester, title="Laptop will not boot", values={}
         )

@@ -125,7 +125,7 @@ def test_past_sla_events_are_history_and_nothing_is_left_to_mail(seeded: dict[st
     from django.utils import timezone
 
     from requests_app.models import Notification
-    from requests_app.sweep import sla_sweep
+    from requests_app.services.sweep import sla_sweep
 
     assert not Notification.objects.filter(sent_at__isnull=True, send_after__lte=timezone.now()).exists()
     assert ServiceRequest.objects.filter(status="open", resolution_due_at__isnull=False).exists()

@@ -364,7 +364,7 @@ def test_a_failed_filing_leaves_the_round_robin_turns_as_they_were(world, monkey
     def broken(**kwargs: Any) -> None:
         raise RuntimeError("the outbox is full")
 
-    monkeypatch.setattr("requests_app.notifications.notification_create", broken)
+    monkeypatch.setattr("requests_app.services.notifications.notification_create", broken)
     with pytest.raises(RuntimeError):
         factories.make_request(service, world.requester)
     monkeypatch.undo()

@@ -423,29 +423,3 @@ CANNED = {
     ),
 }
 TRANSFER_REASON = "This is about pay, which Finance handles; passing it on with the conversation so far."
-
-# --- feedback ------------------------------------------------------------------------------------
-# How often a resolved request gets rated, and the weights of ratings 1..5 (most are happy, a few not).
-RATED_SHARE = 0.6
-RATING_WEIGHTS = (4, 5, 10, 35, 46)
-RATING_COMMENTS = {
-    1: ("Nobody answered for days.", "I had to chase this three times."),
-    2: ("It took much longer than promised.",),
-    4: ("Quick and friendly, thanks.",),
-    5: ("Perfect, thank you!", "Solved before I even asked twice."),
-}
-KUDOS_SHARE = 0.25
-KUDOS_MESSAGES = (
-    "Thanks for sorting this out so quickly!",
-    "You kept me posted the whole way, much appreciated.",
-    "Great help, thank you.",
-)
-# An assessment of IT by its internal customers, closed, with its answers (criterion key: scores).
-ASSESSMENT_TITLE = "Autumn check-in"
-ASSESSMENT_SCORES = {
-    "responsiveness": (4, 4, 5, 3, 2),
-    "time_commitments": (3, 2, 3, 3, 2),
-    "follow_up": (3, 3, 2, 4, 3),
-    "empathy": (5, 4, 5, 4, 4),
-}
-ASSESSMENT_ACTION = "Send a status update on every open request older than three days, every Friday."

@@ -45,47 +45,24 @@ from departments.models import (
     SLATarget,
 )
 from departments.permissions import forget_memberships
-from requests_app import services, sla_engine
-from requests_app.models import (
-    Assessment,
-    AssessmentInvitation,
-    Comment,
-    EventKind,
-    Feedback,
-    FeedbackFollowUp,
-    Kudos,
-    Notification,
-    RequestEvent,
-    ServiceRequest,
-    Status,
-)
-from requests_app.services.assessments import Score
-from requests_app.services.stats import local_day, stats_refresh
-from requests_app.sweep import sla_sweep
+from requests_app import clocks, extensions, services
+from requests_app.models import Comment, Notification, RequestEvent, ServiceRequest, Status
+from requests_app.services.sweep import sla_sweep
 
 from ._demo_data import (
     ADMIN,
     AGENT_FOLLOW_UPS,
-    ASSESSMENT_ACTION,
-    ASSESSMENT_SCORES,
-    ASSESSMENT_TITLE,
     ASSIGNMENT,
     CANNED,
     CONTRACTORS,
     CUSTOMER_DEPARTMENTS,
-    DAYS,
     DEMO_PASSWORD,
     EMPLOYEES,
     EMPTY,
     FIRST_REPLIES,
     FOLLOW_UPS,
     HOMES,
-    KUDOS_MESSAGES,
-    KUDOS_SHARE,
     POLICIES,
-    RATED_SHARE,
-    RATING_COMMENTS,
-    RATING_WEIGHTS,
     REOPENS,
     STATUS_FIELDS,
     STATUS_MIX,
@@ -99,7 +76,7 @@ from ._demo_data import (
 
 
 def _no_notification(*args: Any, **kwargs: Any) -> None:
-    """Stands in for ``notifications.notification_create`` and ``tasks.enqueue_feedback_mail`` while seeding:
+    """Stands in for ``notifications.notification_create`` while seeding:
     demo data is history, not news."""
 
 
@@ -134,8 +111,7 @@ class Command(BaseCommand):
             # resolution (hundreds) to addresses at example.com. Nothing is enqueued while seeding.
             with (
                 transaction.atomic(),
-                mock.patch("requests_app.notifications.notification_create", _no_notification),
-                mock.patch("requests_app.tasks.enqueue_feedback_mail", _no_notification),
+                mock.patch("requests_app.services.notifications.notification_create", _no_notification),
             ):
                 seeder = Seeder(random.Random(42))  # fixed seed: the same demo data on every machine
                 seeder.people_and_catalog()
@@ -143,7 +119,7 @@ class Command(BaseCommand):
                 if seeder.created["requests"]:
                     seeder.rebuild_sla_history()
                     seeder.triage_examples()
-                    seeder.feedback_examples()
+                    seeder.extension_examples()
                 seeder.triage_setup()
             made = ", ".join(f"{n} {what}" for what, n in seeder.created.items() if n)
             self.stdout.write(
@@ -327,70 +303,13 @@ class Seeder:
                 service_request=moving, to_service=finance.services[0][0], by=hr.lead, reason=TRANSFER_REASON
             )
 
-    def feedback_examples(self) -> None:
-        """Ratings, thanks and an IT assessment over the seeded history, then the dashboards' summaries."""
-        rng = self.rng
-        demo = ServiceRequest.objects.filter(department__in=[c.department for c in self.crews])
-        resolved = list(demo.filter(resolved_at__isnull=False).select_related("requester", "assignee"))
-        for sr in resolved:
-            if rng.random() < RATED_SHARE:
-                rating = rng.choices(range(1, 6), RATING_WEIGHTS)[0]
-                comment = (
-                    rng.choice(RATING_COMMENTS[rating]) if rating in RATING_COMMENTS and rng.random() < 0.6 else ""
-                )
-                feedback = services.feedback_give(service_request=sr, by=sr.requester, rating=rating, comment=comment)
-                rated_at = min(sr.resolved_at + timedelta(hours=rng.uniform(1, 30)), self.now)
-                Feedback.objects.filter(pk=feedback.pk).update(created_at=rated_at)
-                FeedbackFollowUp.objects.filter(feedback=feedback).update(opened_at=rated_at)
-                RequestEvent.objects.filter(request=sr, kind=EventKind.FEEDBACK_GIVEN).update(created_at=rated_at)
-            if sr.assignee_id and sr.assignee_id != sr.requester_id and rng.random() < KUDOS_SHARE:
-                kudos = services.kudos_give(
-                    service_request=sr, sender=sr.requester, recipient=sr.assignee, message=rng.choice(KUDOS_MESSAGES)
-                )
-                thanked_at = min(sr.resolved_at + timedelta(hours=rng.uniform(0.5, 20)), self.now)
-                Kudos.objects.filter(pk=kudos.pk).update(created_at=thanked_at)
-                RequestEvent.objects.filter(request=sr, kind=EventKind.KUDOS).update(created_at=thanked_at)
-        self.created["ratings"] += Feedback.objects.filter(request__in=demo).count()
-        self.assessment_example()
-        today = local_day(self.now)
-        stats_refresh(days=[today - timedelta(days=n) for n in range(DAYS + 7)], now=self.now)
-
-    def assessment_example(self) -> None:
-        crews = {crew.team.slug: crew for crew in self.crews}
-        it = crews.get("it")
-        if it is None:
-            return
-        customers = list(Department.objects.filter(slug__in=("sales", "marketing")))
-        started = self.now - timedelta(days=20)
-        with mock.patch("django.utils.timezone.now", return_value=started):
-            assessment = services.assessment_start(
-                department=it.department,
-                by=it.lead,
-                title=ASSESSMENT_TITLE,
-                closes_at=started + timedelta(days=14),
-                respondent_departments=customers,
-                custom_criteria=["Clear explanations"],
-            )
-        invitations = list(assessment.invitations.order_by("pk"))
-        AssessmentInvitation.objects.filter(assessment=assessment).update(invited_email_at=started)
-        for index, invitation in enumerate(invitations[: len(next(iter(ASSESSMENT_SCORES.values())))]):
-            scores = {key: Score(values[index]) for key, values in ASSESSMENT_SCORES.items()}
-            scores["clear-explanations"] = Score(4 if index % 2 else 3)
-            services.assessment_answer(
-                invitation=invitation, by=invitation.respondent, scores=scores, now=started + timedelta(days=2)
-            )
-        services.assessment_close(assessment=assessment, now=started + timedelta(days=14))
-        weak = assessment.criteria.get(key="time_commitments")
-        services.assessment_action_add(
-            assessment=assessment,
-            by=it.lead,
-            description=ASSESSMENT_ACTION,
-            owner=it.agents[0],
-            due_on=(self.now - timedelta(days=2)).date(),
-            criterion=weak,
-        )
-        Assessment.objects.filter(pk=assessment.pk).update(created_at=started)
-        self.created["assessments"] += 1
+    def extension_examples(self) -> None:
+        """What the apps built on the core add to the demo (the feedback loop: ratings, thanks, an
+        assessment and the dashboards' summaries), over the seeded history and with the same generator."""
+        for extension in extensions.registered():
+            made = extension.seed_demo(now=self.now, rng=self.rng, departments=[c.department for c in self.crews])
+            for what, count in made.items():
+                self.created[what] += count
 
     def requests(self, count: int) -> None:
         """File ``count`` requests in order of their (past) filing time, so numbers rise with time."""
@@ -419,11 +338,11 @@ class Seeder:
         """
         demo = ServiceRequest.objects.filter(department__in=[c.department for c in self.crews])
         requests = list(demo.prefetch_related("events"))
-        config = sla_engine.SLAConfig({sr.service_id for sr in requests})
+        config = clocks.SLAConfig({sr.service_id for sr in requests})
         for sr in requests:
-            sla_engine.replay(sr, sr.events.all(), config)
-        ServiceRequest.objects.bulk_update(requests, sla_engine.CLOCK_FIELDS, batch_size=200)
-        with mock.patch("requests_app.notifications.enqueue_delivery"):
+            clocks.replay(sr, sr.events.all(), config)
+        ServiceRequest.objects.bulk_update(requests, clocks.CLOCK_FIELDS, batch_size=200)
+        with mock.patch("requests_app.tasks.enqueue_delivery"):
             sla_sweep(now=self.now)
         Notification.objects.filter(request__in=demo, sent_at__isnull=True, send_after__lte=self.now).update(
             sent_at=self.now, recipients="(demo history, not sent)"

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class FeedbackConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "requests_app.feedback"
+    label = "feedback"
+    verbose_name = "Feedback loop"
+
+    def ready(self) -> None:
+        from requests_app import extensions
+
+        from .extension import FeedbackExtension
+
+        extensions.register(FeedbackExtension())
