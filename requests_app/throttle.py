@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import redis
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, caches
 from django.core.cache.backends.redis import RedisCache
@@ -66,6 +67,24 @@ def _key(call: Call, window: int) -> str:
     return f"throttle:{call.scope}:{call.user_id}:{window}"
 
 
+_CLIENTS: dict[str, redis.Redis] = {}
+
+
+def _redis_for(cache: RedisCache) -> redis.Redis:
+    """A client of our own on the cache's server, for the pipeline Django's cache API does not offer.
+
+    It talks to the server that Django's ``RedisCache`` writes to (the first of its ``LOCATION``
+    URLs), so the keys it counts are the cache's keys. One client (and connection pool) per process
+    and location: redis-py's pool is thread-safe.
+    """
+    location = settings.CACHES[DEFAULT_CACHE_ALIAS]["LOCATION"]
+    url = location[0] if isinstance(location, list | tuple) else str(location).split(",")[0]
+    client = _CLIENTS.get(url)
+    if client is None:
+        client = _CLIENTS[url] = redis.Redis.from_url(url)
+    return client
+
+
 def _count_in_redis(cache: RedisCache, keyed: list[tuple[str, int]]) -> list[int]:
     """Create-if-missing and increment every key in one atomic round trip (``MULTI``: SET NX EX, INCR).
 
@@ -73,8 +92,7 @@ def _count_in_redis(cache: RedisCache, keyed: list[tuple[str, int]]) -> list[int
     (add; exists and incr), a noticeable share of a filing's cost. The keys are the cache's own (its
     prefix and version), so ``cache.incr`` elsewhere counts the same calls.
     """
-    client = cache._cache.get_client(write=True)  # RedisCache's own client: its pool, its server
-    pipe = client.pipeline(transaction=True)
+    pipe = _redis_for(cache).pipeline(transaction=True)
     for key, timeout in keyed:
         name = cache.make_and_validate_key(key)
         pipe.set(name, 0, ex=timeout, nx=True)

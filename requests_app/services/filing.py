@@ -7,7 +7,6 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -32,15 +31,17 @@ from . import notifications
 from ._common import person, record, save_attachments
 from .search import search_index_request
 
+# Set by sign-in paths that join the profile anyway (services.tokens.api_token_authenticate).
+HOME_DEPARTMENT_ATTRIBUTE = "home_department_id"
+_UNKNOWN = object()
+
 
 def requester_department_id(user: AbstractBaseUser) -> int | None:
-    """The requester's home department, from their profile (None without one); no query when the profile
-    came with the user (``select_related("profile")``, as API token sign-in does)."""
-    if get_user_model().profile.is_cached(user):  # the user may be a lazy proxy (request.user)
-        try:
-            return user.profile.department_id
-        except Profile.DoesNotExist:  # joined and found missing
-            return None
+    """The requester's home department, from their profile (None without one); no query when sign-in
+    read it already (API token sign-in sets ``home_department_id`` on the user it returns)."""
+    known = getattr(user, HOME_DEPARTMENT_ATTRIBUTE, _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known
     return Profile.objects.filter(user_id=user.pk).values_list("department_id", flat=True).first()
 
 

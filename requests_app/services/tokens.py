@@ -11,7 +11,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from departments.models import Profile
+
 from ..models import ApiToken
+from .filing import HOME_DEPARTMENT_ATTRIBUTE
 
 TOKEN_PREFIX = "sd_"  # noqa: S105 - a marker, not a secret
 MAX_ACTIVE_TOKENS = 20
@@ -59,6 +62,12 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
     token = found[0] if found else None
     if token is None or not hmac.compare_digest(token.token_hash, _hash(raw)) or not token.user.is_active:
         return None
+    try:
+        home = token.user.profile.department_id  # joined above: no query, also when there is no profile
+    except Profile.DoesNotExist:
+        home = None
+    # Filing records the requester's home department; it reads this instead of querying the profile.
+    setattr(token.user, HOME_DEPARTMENT_ATTRIBUTE, home)
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
