@@ -114,7 +114,7 @@ def data_days() -> list[date]:
     """Every local day from the oldest request's to today."""
     from django.utils import timezone
 
-    from requests_app.feedback.services.summaries import local_day
+    from requests_app.feedback.days import local_day
     from requests_app.models import ServiceRequest
 
     oldest = ServiceRequest.objects.order_by("created_at").values_list("created_at", flat=True).first()
@@ -181,8 +181,8 @@ def refresh_window(filings: int) -> list[date]:
     from django.db.models import Sum
     from django.utils import timezone
 
+    from requests_app.feedback.days import local_day
     from requests_app.feedback.models import ServiceDay
-    from requests_app.feedback.services.summaries import local_day
 
     today = local_day(timezone.now())
     per_day = dict(
@@ -203,7 +203,7 @@ def requests_touched(days: list[date]) -> int:
     """The requests filed, first answered, resolved or rated in ``days``: the refresh's work."""
     from django.db.models import Q
 
-    from requests_app.feedback.services.summaries import day_bounds
+    from requests_app.feedback.days import day_bounds
     from requests_app.models import ServiceRequest
 
     start, end = day_bounds(days[0])[0], day_bounds(days[-1])[1]
@@ -220,7 +220,8 @@ def time_refresh(name: str, days: list[date] | None, *, n: int, runs: int) -> Ti
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from requests_app.feedback.services.summaries import local_day, summaries_refresh
+    from requests_app.feedback.days import local_day
+    from requests_app.feedback.services.summaries import summaries_refresh
 
     today = local_day(timezone.now())
     shown = days or [today - timedelta(days=1), today]

@@ -25,7 +25,7 @@ Why it is built this way:
   and what the previous sweep wrote is deleted before every timed run, so
   every run does the same work: read K rows, create K warning notifications
   and K history events, update K rows.
-- Delivery is not measured: ``requests_app.tasks.enqueue_delivery``
+- Delivery is not measured: ``requests_app.enqueue.notification_delivery``
   is patched to a no-op during the timed sweep, so no Celery task is sent.
 - The plan printed is the plan of the SQL that ``requests_app.services.sweep._due_batch``
   really executes (captured while calling it in a rolled-back transaction),
@@ -687,7 +687,7 @@ def plan_problem(plan: str) -> str | None:
 
 
 def _no_delivery(notification_id: int) -> None:
-    """Stands in for ``enqueue_delivery``: delivery is a separate task and not part of the sweep's cost."""
+    """Stands in for ``enqueue.notification_delivery``: delivery is a separate task and not part of the sweep's cost."""
 
 
 def timed_sweep() -> tuple[float, float, SweepResult]:
@@ -698,11 +698,11 @@ def timed_sweep() -> tuple[float, float, SweepResult]:
     """
     from django.db import connection
 
-    from requests_app import tasks
+    from requests_app import enqueue
     from requests_app.services import sweep
 
     connection.ensure_connection()
-    with mock.patch.object(tasks, "enqueue_delivery", _no_delivery):
+    with mock.patch.object(enqueue, "notification_delivery", _no_delivery):
         cpu_start = time.process_time()
         start = time.perf_counter()
         result = sweep.sla_sweep()
@@ -724,12 +724,12 @@ def profile_sweep() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from requests_app import tasks
+    from requests_app import enqueue
     from requests_app.services import sweep
 
     profiler = cProfile.Profile()
     with (
-        mock.patch.object(tasks, "enqueue_delivery", _no_delivery),
+        mock.patch.object(enqueue, "notification_delivery", _no_delivery),
         CaptureQueriesContext(connection) as captured,
     ):
         profiler.enable()

@@ -22,20 +22,20 @@ def _full_name(user: AbstractBaseUser) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def placeholder_values(sr: ServiceRequest, agent: AbstractBaseUser) -> dict[str, str]:
+def placeholder_values(service_request: ServiceRequest, agent: AbstractBaseUser) -> dict[str, str]:
     return {
-        "requester_first_name": _first_name(sr.requester),
-        "requester_name": _full_name(sr.requester),
-        "reference": sr.reference,
-        "title": sr.title,
-        "service": sr.service.name,
-        "department": sr.department.name,
+        "requester_first_name": _first_name(service_request.requester),
+        "requester_name": _full_name(service_request.requester),
+        "reference": service_request.reference,
+        "title": service_request.title,
+        "service": service_request.service.name,
+        "department": service_request.department.name,
         "agent_first_name": _first_name(agent),
         "agent_name": _full_name(agent),
     }
 
 
-def render_canned_response(canned: CannedResponse, sr: ServiceRequest, agent: AbstractBaseUser) -> str:
+def render_canned_response(canned: CannedResponse, service_request: ServiceRequest, agent: AbstractBaseUser) -> str:
     """The body with each known placeholder replaced; an unknown one (admin refuses them) stays as typed."""
-    values = placeholder_values(sr, agent)
+    values = placeholder_values(service_request, agent)
     return PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), canned.body)

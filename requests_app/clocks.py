@@ -40,7 +40,8 @@ from departments.models import (
     default_sla_calendar,
 )
 
-from .models import Clock, FollowUpPromise, NotificationKind, ServiceRequest, Status
+from . import extensions
+from .models import Clock, EventKind, FollowUpPromise, NotificationKind, ServiceRequest, Status
 
 logger = logging.getLogger(__name__)
 
@@ -178,27 +179,29 @@ def _fields(clock: str) -> tuple[str, str, str, str, str]:
     )
 
 
-def _is_running(sr: ServiceRequest, clock: str) -> bool:
-    return getattr(sr, f"{clock}_running_since") is not None
+def _is_running(service_request: ServiceRequest, clock: str) -> bool:
+    return getattr(service_request, f"{clock}_running_since") is not None
 
 
-def _stop_run(sr: ServiceRequest, clock: str, calendar: business_time.Calendar, now: datetime) -> None:
+def _stop_run(service_request: ServiceRequest, clock: str, calendar: business_time.Calendar, now: datetime) -> None:
     """Add the current run's business time to what the clock has used; the clock no longer runs."""
     _, used_f, since_f, due_f, breached_f = _fields(clock)
-    since = getattr(sr, since_f)
+    since = getattr(service_request, since_f)
     if since is None:
         return
-    used = getattr(sr, used_f) + max(0, int(business_time.business_time_between(calendar, since, now).total_seconds()))
-    setattr(sr, used_f, used)
-    setattr(sr, since_f, None)
-    due = getattr(sr, due_f)
-    if due is not None and due <= now and getattr(sr, breached_f) is None:
+    used = getattr(service_request, used_f) + max(
+        0, int(business_time.business_time_between(calendar, since, now).total_seconds())
+    )
+    setattr(service_request, used_f, used)
+    setattr(service_request, since_f, None)
+    due = getattr(service_request, due_f)
+    if due is not None and due <= now and getattr(service_request, breached_f) is None:
         # Stopped after the due time but before a sweep noticed: still a breach.
-        setattr(sr, breached_f, due)
-    setattr(sr, due_f, None)
+        setattr(service_request, breached_f, due)
+    setattr(service_request, due_f, None)
 
 
-def _fold(sr: ServiceRequest, calendar: business_time.Calendar, now: datetime) -> None:
+def _fold(service_request: ServiceRequest, calendar: business_time.Calendar, now: datetime) -> None:
     """Move the business time of current runs into ``used`` and restart them at ``now``.
 
     Done before any change, so the new generation's schedule only holds
@@ -206,20 +209,20 @@ def _fold(sr: ServiceRequest, calendar: business_time.Calendar, now: datetime) -
     """
     for clock in CLOCKS:
         _, used_f, since_f, _, _ = _fields(clock)
-        since = getattr(sr, since_f)
+        since = getattr(service_request, since_f)
         if since is not None and since < now:
             spent = int(business_time.business_time_between(calendar, since, now).total_seconds())
-            setattr(sr, used_f, getattr(sr, used_f) + max(0, spent))
-            setattr(sr, since_f, now)
+            setattr(service_request, used_f, getattr(service_request, used_f) + max(0, spent))
+            setattr(service_request, since_f, now)
 
 
-def _start_run(sr: ServiceRequest, clock: str, now: datetime) -> None:
+def _start_run(service_request: ServiceRequest, clock: str, now: datetime) -> None:
     _, _, since_f, _, _ = _fields(clock)
-    if getattr(sr, since_f) is None:
-        setattr(sr, since_f, now)
+    if getattr(service_request, since_f) is None:
+        setattr(service_request, since_f, now)
 
 
-def _refresh_due(sr: ServiceRequest, calendar: business_time.Calendar, risk_percent: int) -> None:
+def _refresh_due(service_request: ServiceRequest, calendar: business_time.Calendar, risk_percent: int) -> None:
     """Due times from the clock state; ``next_due_at`` is the nearest of the running ones.
 
     ``at_risk_at`` is the earliest instant a running clock reaches ``risk_percent`` of its target
@@ -228,20 +231,20 @@ def _refresh_due(sr: ServiceRequest, calendar: business_time.Calendar, risk_perc
     nearest = risk = None
     for clock in CLOCKS:
         target_f, used_f, since_f, due_f, _ = _fields(clock)
-        target, since = getattr(sr, target_f), getattr(sr, since_f)
+        target, since = getattr(service_request, target_f), getattr(service_request, since_f)
         if target is None or since is None:
-            setattr(sr, due_f, None)
+            setattr(service_request, due_f, None)
             continue
-        used = getattr(sr, used_f)
+        used = getattr(service_request, used_f)
         remaining = max(0, target * 60 - used)
         due = business_time.add_business_time(calendar, since, timedelta(seconds=remaining))
-        setattr(sr, due_f, due)
+        setattr(service_request, due_f, due)
         nearest = due if nearest is None else min(nearest, due)
         to_risk = target * 60 * risk_percent // 100 - used
         at = business_time.add_business_time(calendar, since, timedelta(seconds=to_risk)) if to_risk > 0 else since
         risk = at if risk is None else min(risk, at)
-    sr.next_due_at = nearest
-    sr.at_risk_at = risk
+    service_request.next_due_at = nearest
+    service_request.at_risk_at = risk
 
 
 def risk_percent(policy: SLAPolicy | None) -> int:
@@ -260,61 +263,71 @@ CLOCK_FIELDS = [
 ]
 
 
-def start_clocks(sr: ServiceRequest, config: SLAConfig, now: datetime) -> None:
+def start_clocks(service_request: ServiceRequest, config: SLAConfig, now: datetime) -> None:
     """At filing (and at a transfer, for the new department): both clocks start afresh with the targets
     of the request's service and priority; nothing used, nothing breached, a new generation."""
-    sr.first_response_breached_at = sr.resolution_breached_at = None
-    target = config.target(sr.service_id, sr.priority)
-    sr.first_response_target_minutes = target.first_response_minutes if target else None
-    sr.resolution_target_minutes = target.resolution_minutes if target else None
-    sr.first_response_used_seconds = sr.resolution_used_seconds = 0
-    sr.first_response_running_since = sr.resolution_running_since = now
-    _after_change(sr, config, None)
+    service_request.first_response_breached_at = service_request.resolution_breached_at = None
+    target = config.target(service_request.service_id, service_request.priority)
+    service_request.first_response_target_minutes = target.first_response_minutes if target else None
+    service_request.resolution_target_minutes = target.resolution_minutes if target else None
+    service_request.first_response_used_seconds = service_request.resolution_used_seconds = 0
+    service_request.first_response_running_since = service_request.resolution_running_since = now
+    _after_change(service_request, config, None)
 
 
-def retarget(sr: ServiceRequest, config: SLAConfig, now: datetime) -> None:
+def retarget(service_request: ServiceRequest, config: SLAConfig, now: datetime) -> None:
     """Priority (or service) changed: running clocks keep the time used and get the new targets."""
-    before = _snapshot(sr)
-    calendar = config.calendar(sr.service_id)
-    _fold(sr, calendar, now)
-    target = config.target(sr.service_id, sr.priority)
-    if sr.first_responded_at is None:
-        sr.first_response_target_minutes = target.first_response_minutes if target else None
-    sr.resolution_target_minutes = target.resolution_minutes if target else None
-    _after_change(sr, config, before)
+    before = _snapshot(service_request)
+    calendar = config.calendar(service_request.service_id)
+    _fold(service_request, calendar, now)
+    target = config.target(service_request.service_id, service_request.priority)
+    if service_request.first_responded_at is None:
+        service_request.first_response_target_minutes = target.first_response_minutes if target else None
+    service_request.resolution_target_minutes = target.resolution_minutes if target else None
+    _after_change(service_request, config, before)
 
 
 def on_status_change(
-    sr: ServiceRequest, old: str, new: str, config: SLAConfig, now: datetime, before: Snapshot | None = None
+    service_request: ServiceRequest,
+    old: str,
+    new: str,
+    config: SLAConfig,
+    now: datetime,
+    before: Snapshot | None = None,
 ) -> None:
     """Pause while waiting on the requester, resume on their answer, stop at resolved/closed/cancelled.
 
     Call after ``sr.status`` is set to ``new``; ``before`` defaults to the state with the old status.
     """
     if before is None:
-        before = (sr.first_response_due_at, sr.resolution_due_at, sr.waiting_since, old)
-    calendar = config.calendar(sr.service_id)
-    _fold(sr, calendar, now)
+        before = (
+            service_request.first_response_due_at,
+            service_request.resolution_due_at,
+            service_request.waiting_since,
+            old,
+        )
+    calendar = config.calendar(service_request.service_id)
+    _fold(service_request, calendar, now)
     if new == Status.WAITING:
-        _stop_run(sr, Clock.RESOLUTION, calendar, now)
-        sr.waiting_since = now
+        _stop_run(service_request, Clock.RESOLUTION, calendar, now)
+        service_request.waiting_since = now
     elif new == Status.OPEN and old in (Status.WAITING, Status.RESOLVED, Status.NEW):
-        if sr.resolution_target_minutes is not None:
-            _start_run(sr, Clock.RESOLUTION, now)
-        sr.waiting_since = None
+        if service_request.resolution_target_minutes is not None:
+            _start_run(service_request, Clock.RESOLUTION, now)
+        service_request.waiting_since = None
     elif new in (Status.RESOLVED, Status.CLOSED, Status.CANCELLED):
         for clock in CLOCKS:
-            _stop_run(sr, clock, calendar, now)
-        sr.waiting_since = None
-    _after_change(sr, config, before)
+            _stop_run(service_request, clock, calendar, now)
+        service_request.waiting_since = None
+    _after_change(service_request, config, before)
 
 
-def on_first_response(sr: ServiceRequest, config: SLAConfig, now: datetime) -> None:
-    before = _snapshot(sr)
-    calendar = config.calendar(sr.service_id)
-    _fold(sr, calendar, now)
-    _stop_run(sr, Clock.FIRST_RESPONSE, calendar, now)
-    _after_change(sr, config, before)
+def on_first_response(service_request: ServiceRequest, config: SLAConfig, now: datetime) -> None:
+    before = _snapshot(service_request)
+    calendar = config.calendar(service_request.service_id)
+    _fold(service_request, calendar, now)
+    _stop_run(service_request, Clock.FIRST_RESPONSE, calendar, now)
+    _after_change(service_request, config, before)
 
 
 # Folding whole seconds can move a due time by a second; that is not a new commitment.
@@ -330,17 +343,26 @@ def _moved(before: datetime | None, after: datetime | None) -> bool:
 Snapshot = tuple[datetime | None, datetime | None, datetime | None, str]
 
 
-def _snapshot(sr: ServiceRequest) -> Snapshot:
-    return (sr.first_response_due_at, sr.resolution_due_at, sr.waiting_since, sr.status)
+def _snapshot(service_request: ServiceRequest) -> Snapshot:
+    return (
+        service_request.first_response_due_at,
+        service_request.resolution_due_at,
+        service_request.waiting_since,
+        service_request.status,
+    )
 
 
-def _after_change(sr: ServiceRequest, config: SLAConfig, before: Snapshot | None) -> None:
+def _after_change(service_request: ServiceRequest, config: SLAConfig, before: Snapshot | None) -> None:
     """Recompute due times; a new generation when a commitment moved or the status or waiting changed.
 
     ``before=None`` always starts a new generation (filing).
     """
-    _refresh_due(sr, config.calendar(sr.service_id), risk_percent(config.policy(sr.service_id)))
-    after = _snapshot(sr)
+    _refresh_due(
+        service_request,
+        config.calendar(service_request.service_id),
+        risk_percent(config.policy(service_request.service_id)),
+    )
+    after = _snapshot(service_request)
     changed = (
         before is None
         or _moved(before[0], after[0])
@@ -349,40 +371,42 @@ def _after_change(sr: ServiceRequest, config: SLAConfig, before: Snapshot | None
         or before[3] != after[3]
     )
     if changed:
-        sr.sla_generation += 1
-    reschedule(sr, config)
+        service_request.sla_generation += 1
+    reschedule(service_request, config)
 
 
-def open_promises(sr: ServiceRequest) -> list[FollowUpPromise]:
-    if not sr.pk:
+def open_promises(service_request: ServiceRequest) -> list[FollowUpPromise]:
+    if not service_request.pk:
         return []
-    return list(sr.promises.filter(kept_at=None, missed_at=None, withdrawn_at=None))
+    return list(service_request.promises.filter(kept_at=None, missed_at=None, withdrawn_at=None))
 
 
-def reschedule(sr: ServiceRequest, config: SLAConfig, promises: list[FollowUpPromise] | None = None) -> None:
+def reschedule(
+    service_request: ServiceRequest, config: SLAConfig, promises: list[FollowUpPromise] | None = None
+) -> None:
     """Point ``sla_next_check_at`` at the earliest pending instant, past or future.
 
     Something already due (a threshold passed by a priority raise) is then
     handled by the next sweep. ``promises=None`` looks them up (one query).
     """
-    items = schedule(sr, config, open_promises(sr) if promises is None else promises)
-    sr.sla_next_check_at = min((d.instant for d in items), default=None)
+    items = schedule(service_request, config, open_promises(service_request) if promises is None else promises)
+    service_request.sla_next_check_at = min((d.instant for d in items), default=None)
 
 
-def schedule(sr: ServiceRequest, config: SLAConfig, promises: Iterable[FollowUpPromise]) -> list[Due]:
+def schedule(service_request: ServiceRequest, config: SLAConfig, promises: Iterable[FollowUpPromise]) -> list[Due]:
     """Every instant at which something must happen for this request in its current generation."""
-    calendar = config.calendar(sr.service_id)
+    calendar = config.calendar(service_request.service_id)
     items: list[Due] = []
-    policy = config.policy(sr.service_id)
+    policy = config.policy(service_request.service_id)
     thresholds = policy.threshold_list if policy else []
-    if sr.status in (Status.CLOSED, Status.CANCELLED):
+    if service_request.status in (Status.CLOSED, Status.CANCELLED):
         return items
     for clock in CLOCKS:
         target_f, used_f, since_f, due_f, breached_f = _fields(clock)
-        target, since = getattr(sr, target_f), getattr(sr, since_f)
+        target, since = getattr(service_request, target_f), getattr(service_request, since_f)
         if target is None or since is None:
             continue
-        used = getattr(sr, used_f)
+        used = getattr(service_request, used_f)
         passed = 0
         for percent in thresholds:
             at = target * 60 * percent // 100
@@ -391,18 +415,26 @@ def schedule(sr: ServiceRequest, config: SLAConfig, promises: Iterable[FollowUpP
                 items.append(Due(instant, NotificationKind.SLA_WARNING, clock, percent, target))
             else:
                 passed = percent
-        if passed and used < target * 60 and getattr(sr, breached_f) is None:
+        if passed and used < target * 60 and getattr(service_request, breached_f) is None:
             # Already past when the run started (a priority raise shortened the target, or the clock
             # paused before a sweep saw the threshold): due now. Once per target: never a second time.
             items.append(Due(since, NotificationKind.SLA_WARNING, clock, passed, target))
-        if getattr(sr, breached_f) is None and getattr(sr, due_f) is not None:
-            items.append(Due(getattr(sr, due_f), NotificationKind.SLA_BREACH, clock, 100, generation=sr.sla_generation))
+        if getattr(service_request, breached_f) is None and getattr(service_request, due_f) is not None:
+            items.append(
+                Due(
+                    getattr(service_request, due_f),
+                    NotificationKind.SLA_BREACH,
+                    clock,
+                    100,
+                    generation=service_request.sla_generation,
+                )
+            )
     promises = list(promises)
-    if not (sr.status in (Status.WAITING, Status.RESOLVED) or promises):
+    if not (service_request.status in (Status.WAITING, Status.RESOLVED) or promises):
         return items  # the reminder rule matters only from here on: not read for a request just filed
-    rule = config.rule(sr.department_id)
-    if sr.status == Status.WAITING and sr.waiting_since is not None:
-        since = sr.waiting_since
+    rule = config.rule(service_request.department_id)
+    if service_request.status == Status.WAITING and service_request.waiting_since is not None:
+        since = service_request.waiting_since
         wait = int(since.timestamp()) // 60
         if rule.remind_requester_after_hours:
             hours = rule.remind_requester_after_hours
@@ -416,9 +448,22 @@ def schedule(sr: ServiceRequest, config: SLAConfig, promises: Iterable[FollowUpP
                 items.append(Due(instant, NotificationKind.AUTO_CLOSE_WARNING, Clock.WAITING, warn_days, wait))
             instant = business_time.add_business_time(calendar, since, BUSINESS_DAY * days)
             items.append(Due(instant, NotificationKind.AUTO_CLOSED, Clock.WAITING, days, wait))
-    if sr.status == Status.RESOLVED and rule.request_feedback and sr.resolved_at is not None:
-        items.append(Due(sr.resolved_at, NotificationKind.FEEDBACK_REQUEST, generation=sr.sla_generation))
-    if sr.status not in (Status.RESOLVED,):
+    # Asking for a rating is the sweep's job, writing the email is the feedback loop's: without an app that
+    # writes it (requests_app.extensions), nobody is asked.
+    if (
+        service_request.status == Status.RESOLVED
+        and rule.request_feedback
+        and service_request.resolved_at is not None
+        and extensions.writes_email(NotificationKind.FEEDBACK_REQUEST)
+    ):
+        items.append(
+            Due(
+                service_request.resolved_at,
+                NotificationKind.FEEDBACK_REQUEST,
+                generation=service_request.sla_generation,
+            )
+        )
+    if service_request.status not in (Status.RESOLVED,):
         for promise in promises:
             if not promise.is_open:
                 continue
@@ -429,33 +474,33 @@ def schedule(sr: ServiceRequest, config: SLAConfig, promises: Iterable[FollowUpP
     return items
 
 
-def send_after(due: Due, sr: ServiceRequest, config: SLAConfig, now: datetime | None = None) -> datetime:
+def send_after(due: Due, service_request: ServiceRequest, config: SLAConfig, now: datetime | None = None) -> datetime:
     """Humane timing: staff messages wait for working hours unless the policy is 24/7.
 
     Counted from when the sweep notices them (``now``), not from when they fell due: a warning due
     Friday 16:00 that a late sweep first sees on Saturday waits for Monday morning too.
     """
-    if due.kind in STAFF_KINDS and not config.round_the_clock(sr.service_id):
+    if due.kind in STAFF_KINDS and not config.round_the_clock(service_request.service_id):
         noticed = due.instant if now is None else max(due.instant, now)
-        return business_time.next_business_instant(config.calendar(sr.service_id), noticed)
+        return business_time.next_business_instant(config.calendar(service_request.service_id), noticed)
     return due.instant
 
 
 def clock_state(
-    sr: ServiceRequest, clock: str, now: datetime, calendar: business_time.Calendar, risk_percent: int = 75
+    service_request: ServiceRequest, clock: str, now: datetime, calendar: business_time.Calendar, risk_percent: int = 75
 ) -> dict[str, object]:
     """What pages show for a clock: state (on_track, at_risk, breached, paused, met, none) and business time left."""
     target_f, used_f, since_f, due_f, breached_f = _fields(clock)
-    target = getattr(sr, target_f)
+    target = getattr(service_request, target_f)
     if target is None:
         return {"state": "none"}
-    breached = getattr(sr, breached_f)
-    due = getattr(sr, due_f)
-    used = getattr(sr, used_f)
-    since = getattr(sr, since_f)
+    breached = getattr(service_request, breached_f)
+    due = getattr(service_request, due_f)
+    used = getattr(service_request, used_f)
+    since = getattr(service_request, since_f)
     if since is None:
-        stopped = sr.first_responded_at if clock == Clock.FIRST_RESPONSE else sr.resolved_at
-        if stopped is not None or sr.status in (Status.CLOSED, Status.CANCELLED):
+        stopped = service_request.first_responded_at if clock == Clock.FIRST_RESPONSE else service_request.resolved_at
+        if stopped is not None or service_request.status in (Status.CLOSED, Status.CANCELLED):
             return {"state": "breached_met" if breached else "met", "at": stopped, "breached_at": breached}
         left = timedelta(seconds=max(0, target * 60 - used))
         return {"state": "paused", "left": left, "breached_at": breached}
@@ -467,36 +512,38 @@ def clock_state(
     return {"state": "at_risk" if at_risk else "on_track", "due": due, "left": left}
 
 
-def replay(sr: ServiceRequest, events: Iterable[object], config: SLAConfig) -> None:
+def replay(service_request: ServiceRequest, events: Iterable[object], config: SLAConfig) -> None:
     """Rebuild the clocks from the request's history, as if the engine had watched it happen.
 
     For data written without the engine (imports, the demo seed with its
     backdated history) and after a calendar or policy change that should
     apply to open requests. ``events`` are the request's ``RequestEvent`` rows.
     """
-    from .models import EventKind
-
     timeline = sorted(events, key=lambda e: (e.created_at, e.pk or 0))
-    final_priority, final_status = sr.priority, sr.status
-    sr.priority = next((e.from_value for e in timeline if e.kind == EventKind.PRIORITY), sr.priority)
-    sr.status = Status.NEW
-    sr.waiting_since = None
-    sr.first_response_breached_at = sr.resolution_breached_at = None
-    sr.sla_generation = 0
-    start_clocks(sr, config, sr.created_at)
-    responded = sr.first_responded_at
+    final_priority, final_status = service_request.priority, service_request.status
+    service_request.priority = next(
+        (e.from_value for e in timeline if e.kind == EventKind.PRIORITY), service_request.priority
+    )
+    service_request.status = Status.NEW
+    service_request.waiting_since = None
+    service_request.first_response_breached_at = service_request.resolution_breached_at = None
+    service_request.sla_generation = 0
+    start_clocks(service_request, config, service_request.created_at)
+    responded = service_request.first_responded_at
     status_kinds = {EventKind.STATUS, EventKind.REOPENED, EventKind.RESOLVED, EventKind.CANCELLED}
     for event in timeline:
         if responded is not None and event.created_at >= responded:
-            on_first_response(sr, config, responded)
+            on_first_response(service_request, config, responded)
             responded = None
         if event.kind == EventKind.PRIORITY:
-            sr.priority = event.to_value
-            retarget(sr, config, event.created_at)
-        elif event.kind in status_kinds and event.to_value in Status.values and event.to_value != sr.status:
-            old, sr.status = sr.status, event.to_value
-            on_status_change(sr, old, event.to_value, config, event.created_at)
+            service_request.priority = event.to_value
+            retarget(service_request, config, event.created_at)
+        elif (
+            event.kind in status_kinds and event.to_value in Status.values and event.to_value != service_request.status
+        ):
+            old, service_request.status = service_request.status, event.to_value
+            on_status_change(service_request, old, event.to_value, config, event.created_at)
     if responded is not None:
-        on_first_response(sr, config, responded)
-    sr.priority, sr.status = final_priority, final_status
-    reschedule(sr, config)
+        on_first_response(service_request, config, responded)
+    service_request.priority, service_request.status = final_priority, final_status
+    reschedule(service_request, config)

@@ -99,21 +99,21 @@ def lead_recipients(department: Department) -> list[str]:
     return to + rule.extra_escalation_list
 
 
-def _worker_recipients(sr: ServiceRequest) -> list[str]:
+def _worker_recipients(service_request: ServiceRequest) -> list[str]:
     """Whoever works the request: its assignee, or the department queue when unassigned."""
-    if sr.assignee_id and sr.assignee.is_active and sr.assignee.email:
-        return [sr.assignee.email]
-    return department_recipients(sr.department)
+    if service_request.assignee_id and service_request.assignee.is_active and service_request.assignee.email:
+        return [service_request.assignee.email]
+    return department_recipients(service_request.department)
 
 
-def requester_recipients(sr: ServiceRequest) -> list[str]:
-    return [sr.requester.email] if sr.requester.is_active else []
+def requester_recipients(service_request: ServiceRequest) -> list[str]:
+    return [service_request.requester.email] if service_request.requester.is_active else []
 
 
-def _requester_and_watchers(sr: ServiceRequest) -> list[str]:
+def _requester_and_watchers(service_request: ServiceRequest) -> list[str]:
     """The requester's side of the conversation: they and the colleagues following the request."""
-    watching = Watcher.objects.filter(request=sr, user__is_active=True).exclude(user__email="")
-    return requester_recipients(sr) + list(watching.values_list("user__email", flat=True))
+    watching = Watcher.objects.filter(request=service_request, user__is_active=True).exclude(user__email="")
+    return requester_recipients(service_request) + list(watching.values_list("user__email", flat=True))
 
 
 def _reply(notification: Notification) -> tuple[dict[str, Any], list[str]]:
@@ -121,8 +121,12 @@ def _reply(notification: Notification) -> tuple[dict[str, Any], list[str]]:
     comment = Comment.objects.select_related("author").filter(pk=notification.subject_id, internal=False).first()
     if comment is None:
         return {}, []
-    sr = notification.request
-    to = _worker_recipients(sr) if comment.author_id == sr.requester_id else _requester_and_watchers(sr)
+    service_request = notification.request
+    to = (
+        _worker_recipients(service_request)
+        if comment.author_id == service_request.requester_id
+        else _requester_and_watchers(service_request)
+    )
     return {"comment": comment}, to
 
 
@@ -153,8 +157,8 @@ def _promise_missed(notification: Notification) -> tuple[dict[str, Any], list[st
     promise = _promise(notification)
     if promise is None or promise.kept_at is not None:
         return {}, []
-    sr = notification.request
-    return {"promise": promise}, requester_recipients(sr) + lead_recipients(sr.department)
+    service_request = notification.request
+    return {"promise": promise}, requester_recipients(service_request) + lead_recipients(service_request.department)
 
 
 Recipe = Callable[[Notification], tuple[dict[str, Any], list[str]]]

@@ -111,6 +111,11 @@ def notification_recipes() -> dict[str, Recipe]:
     return recipes
 
 
+def writes_email(kind: str) -> bool:
+    """Whether some registered app writes the email of ``kind``."""
+    return any(kind in extension.notification_recipes for extension in _registered)
+
+
 def request_page(
     request: HttpRequest, service_request: ServiceRequest, forms: Mapping[str, Any]
 ) -> tuple[list[str], dict[str, Any]]:

@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
@@ -45,10 +46,9 @@ def check_database() -> tuple[bool, str]:
 
 
 def check_broker() -> tuple[bool, str]:
-    from servicedesk.celery import app
-
+    """The broker of the Celery app this process runs (``servicedesk.celery`` makes it the current one)."""
     try:
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT_SECONDS)
     except Exception as exc:  # noqa: BLE001 - any broker failure means "down"
         return False, f"broker unreachable: {exc.__class__.__name__}"

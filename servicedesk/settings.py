@@ -259,7 +259,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"PriorityEnum": "departments.models.catalog.Priority"},
+    "ENUM_NAME_OVERRIDES": {"PriorityEnum": "departments.models.policies.Priority"},
 }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -55,3 +55,30 @@ def test_template_comments_close_on_their_line() -> None:
         if line.count("{#") != line.count("#}")
     ]
     assert unclosed == []
+
+
+def run_lint_imports(root: Path) -> subprocess.CompletedProcess:
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run([str(lint_imports), "--no-cache"], cwd=root, capture_output=True, text=True)
+
+
+def test_imports_keep_the_architecture_contracts() -> None:
+    """departments <- requests_app <- requests_app.feedback, no cycles inside an app (pyproject.toml)."""
+    result = run_lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_upward_import_breaks_the_contracts(tmp_path: Path) -> None:
+    """The contracts catch what they are for: the core importing the feedback loop, even in a function."""
+    import shutil
+
+    for name in ("departments", "requests_app", "servicedesk"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "migrations"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    clocks = tmp_path / "requests_app" / "clocks.py"
+    clocks.write_text(clocks.read_text() + "\n\ndef upward() -> None:\n    import requests_app.feedback.charts\n")
+
+    result = run_lint_imports(tmp_path)
+
+    assert result.returncode != 0
+    assert "requests_app.clocks -> requests_app.feedback.charts" in result.stdout

@@ -17,15 +17,13 @@ from .calendars import (
 from .catalog import (
     CHOICE_TYPES,
     FIELD_NAME_RE,
-    PRIORITY_RANK,
     FieldType,
-    Priority,
     Service,
     ServiceField,
     ServiceQuerySet,
 )
 from .org import AssignmentRule, Department, EmploymentType, Membership, Profile, Role
-from .policies import SLAPolicy, SLATarget, parse_thresholds
+from .policies import PRIORITY_RANK, Priority, SLAPolicy, SLATarget, parse_thresholds
 from .rules import CANNED_PLACEHOLDERS, PLACEHOLDER_RE, CannedResponse, ReminderRule
 
 __all__ = [

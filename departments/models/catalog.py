@@ -15,20 +15,11 @@ from django.urls import reverse
 from departments import business_time
 
 from .calendars import BusinessCalendar, default_sla_calendar
+from .org import Membership
+from .policies import Priority
 
 if TYPE_CHECKING:
     from .policies import SLAPolicy, SLATarget
-
-
-class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
-
-
-# Ordering key for "sort by priority": higher number, more urgent.
-PRIORITY_RANK = {Priority.LOW: 1, Priority.NORMAL: 2, Priority.HIGH: 3, Priority.CRITICAL: 4}
 
 
 class ServiceQuerySet(models.QuerySet):
@@ -87,15 +78,13 @@ class Service(models.Model):
         return reverse("requests_app:service_detail", kwargs={"pk": self.pk})
 
     def clean(self) -> None:
-        if self.default_assignee_id and self.department_id:
-            from .org import Membership
-
-            if not Membership.objects.filter(
-                user_id=self.default_assignee_id, department_id=self.department_id
-            ).exists():
-                raise ValidationError(
-                    {"default_assignee": "The default assignee must be an agent or lead of the service's department."}
-                )
+        if not (self.default_assignee_id and self.department_id):
+            return
+        serves_here = Membership.objects.filter(user_id=self.default_assignee_id, department_id=self.department_id)
+        if not serves_here.exists():
+            raise ValidationError(
+                {"default_assignee": "The default assignee must be an agent or lead of the service's department."}
+            )
 
     @property
     def effective_sla_policy(self) -> SLAPolicy | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 
 from .org import Department
@@ -51,8 +52,6 @@ class ReminderRule(models.Model):
         return [part.strip() for part in re.split(r"[,\s]+", self.extra_escalation_emails) if part.strip()]
 
     def clean(self) -> None:
-        from django.core.validators import validate_email
-
         for address in self.extra_escalation_list:
             try:
                 validate_email(address)

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from departments.models import Department, FieldType, Service
+from departments.permissions import user_memberships
 
 from .. import selectors, services
 from ..forms import QueueFilterForm, ServiceRequestForm
@@ -105,8 +106,6 @@ class MeView(ApiView):
         },
     )
     def get(self, request: Request) -> Response:
-        from departments.permissions import user_memberships
-
         user = request.user
         return Response(
             {

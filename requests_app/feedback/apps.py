@@ -13,3 +13,6 @@ class FeedbackConfig(AppConfig):
         from .extension import FeedbackExtension
 
         extensions.register(FeedbackExtension())
+
+        # Register the Celery tasks in every process (see requests_app.apps).
+        from . import tasks  # noqa: F401

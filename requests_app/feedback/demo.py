@@ -13,9 +13,10 @@ from departments.models import Department, Membership, Role
 from requests_app.models import EventKind, RequestEvent, ServiceRequest
 
 from . import services
+from .days import local_day
 from .models import Assessment, AssessmentInvitation, Feedback, FeedbackFollowUp, Kudos
 from .services.assessments import Score
-from .services.summaries import local_day, summaries_refresh
+from .services.summaries import summaries_refresh
 
 DAYS = 60  # as far back as the seeded requests go (requests_app/management/commands/_demo_data.py)
 

@@ -16,6 +16,12 @@ from departments.models import Department
 from requests_app import extensions
 from requests_app.models import ServiceRequest
 
+from .demo import seed_feedback
+from .emails import RECIPES
+from .forms import RatingForm
+from .permissions import can_see_company
+from .selectors import request_kudos
+
 
 class FeedbackExtension(extensions.Extension):
     """What the feedback loop adds to the desk's pages and mails (see ``requests_app.extensions``)."""
@@ -25,18 +31,11 @@ class FeedbackExtension(extensions.Extension):
     service_joins = ("snapshot",)
     service_template = "feedback/_delivered.html"
 
-    @property
-    def notification_recipes(self) -> Mapping[str, extensions.Recipe]:  # type: ignore[override]
-        from .emails import RECIPES
-
-        return RECIPES
+    notification_recipes: Mapping[str, extensions.Recipe] = RECIPES
 
     def request_context(
         self, request: HttpRequest, service_request: ServiceRequest, forms: Mapping[str, Any]
     ) -> dict[str, Any]:
-        from .forms import RatingForm
-        from .selectors import request_kudos
-
         return {
             "feedback": getattr(service_request, "feedback", None),
             "rating_form": forms.get("rating_form") or RatingForm(),
@@ -44,8 +43,6 @@ class FeedbackExtension(extensions.Extension):
         }
 
     def navigation(self, request: HttpRequest) -> list[extensions.Link]:
-        from .permissions import can_see_company
-
         if not can_see_company(request.user):
             return []
         return [extensions.Link("company", "Who serves whom", reverse("feedback:company"))]
@@ -59,8 +56,6 @@ class FeedbackExtension(extensions.Extension):
         ]
 
     def seed_demo(self, *, now: datetime, rng: random.Random, departments: Sequence[Department]) -> dict[str, int]:
-        from .demo import seed_feedback
-
         # Demo data is history, not news: no assessment invitation or reminder is enqueued while seeding.
-        with mock.patch("requests_app.feedback.tasks.enqueue_feedback_mail"):
+        with mock.patch("requests_app.feedback.enqueue.feedback_mail"):
             return dict(seed_feedback(now=now, rng=rng, departments=departments))

@@ -126,21 +126,24 @@ def sla_views(
         return {}
     if config is None:
         config = (
-            clocks.SLAConfig({sr.service_id for sr in requests})
+            clocks.SLAConfig({service_request.service_id for service_request in requests})
             if services is None
             else clocks.SLAConfig(services=services)
         )
     views: dict[int, dict[str, ClockView]] = {}
-    for sr in requests:
-        calendar = config.calendar(sr.service_id)
-        policy = config.policy(sr.service_id)
+    for service_request in requests:
+        calendar = config.calendar(service_request.service_id)
+        policy = config.policy(service_request.service_id)
         risk = clocks.risk_percent(policy)
-        by_clock = {clock: _clock_view(clocks.clock_state(sr, clock, now, calendar, risk)) for clock in clocks.CLOCKS}
-        views[sr.pk] = {**by_clock, "badge": _badge(sr, by_clock)}
+        by_clock = {
+            clock: _clock_view(clocks.clock_state(service_request, clock, now, calendar, risk))
+            for clock in clocks.CLOCKS
+        }
+        views[service_request.pk] = {**by_clock, "badge": _badge(service_request, by_clock)}
     return views
 
 
-def _badge(sr: ServiceRequest, clocks: dict[str, ClockView]) -> ClockView:
+def _badge(service_request: ServiceRequest, clocks: dict[str, ClockView]) -> ClockView:
     """The queue's single badge: breached beats paused beats at risk beats on track; nearest due time wins.
 
     Mirrors ``selectors.queue.sla_state_q``, which filters on the same states in SQL.
@@ -148,7 +151,7 @@ def _badge(sr: ServiceRequest, clocks: dict[str, ClockView]) -> ClockView:
     running = [c for c in clocks.values() if c.state in ("on_track", "at_risk", "breached")]
     if any(c.state == "breached" for c in running):
         return max((c for c in running if c.state == "breached"), key=lambda c: c.overdue or timedelta(0))
-    if sr.status == Status.WAITING:
+    if service_request.status == Status.WAITING:
         return ClockView("paused", STATE_LABELS["paused"], left=clocks["resolution"].left)
     at_risk = [c for c in running if c.state == "at_risk"]
     if at_risk:
@@ -183,14 +186,14 @@ def with_open_promise(qs: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
     )
 
 
-def open_promise(sr: ServiceRequest) -> PromiseView | None:
+def open_promise(service_request: ServiceRequest) -> PromiseView | None:
     """From ``with_open_promise``'s annotations when present, else one query."""
-    if hasattr(sr, "promise_due_at"):
-        if sr.promise_due_at is None:
+    if hasattr(service_request, "promise_due_at"):
+        if service_request.promise_due_at is None:
             return None
-        name = f"{sr.promise_agent_first or ''} {sr.promise_agent_last or ''}".strip()
-        return PromiseView(sr.promise_due_at, name or sr.promise_agent_username or "")
-    promise = sr.promises.filter(kept_at=None, missed_at=None, withdrawn_at=None).select_related("agent")
+        name = f"{service_request.promise_agent_first or ''} {service_request.promise_agent_last or ''}".strip()
+        return PromiseView(service_request.promise_due_at, name or service_request.promise_agent_username or "")
+    promise = service_request.promises.filter(kept_at=None, missed_at=None, withdrawn_at=None).select_related("agent")
     found = promise.order_by("-created_at").first()
     if found is None:
         return None
@@ -206,8 +209,8 @@ def request_for_page(user: AbstractBaseUser, reference: str) -> ServiceRequest:
     return get_request_for_user(user, reference, with_open_promise(qs))
 
 
-def watchers(sr: ServiceRequest) -> list[Watcher]:
-    return list(sr.watchers.select_related("user").order_by("created_at", "id"))
+def watchers(service_request: ServiceRequest) -> list[Watcher]:
+    return list(service_request.watchers.select_related("user").order_by("created_at", "id"))
 
 
 @dataclass(frozen=True)
@@ -218,10 +221,10 @@ class HeldStretch:
     held: timedelta
 
 
-def handoff_ledger(sr: ServiceRequest, now: datetime | None = None) -> list[HeldStretch]:
+def handoff_ledger(service_request: ServiceRequest, now: datetime | None = None) -> list[HeldStretch]:
     """Who held the request when, and for how long (wall-clock time; the open stretch up to now)."""
     now = now or timezone.now()
-    rows = sr.handoffs.select_related("department", "service", "by").order_by("started_at", "id")
+    rows = service_request.handoffs.select_related("department", "service", "by").order_by("started_at", "id")
     return [HeldStretch(h, (h.ended_at or now) - h.started_at) for h in rows]
 
 

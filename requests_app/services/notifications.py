@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from servicedesk.logs import bind_reference
 
-from .. import emails, tasks
+from .. import emails, enqueue
 from ..models import Notification
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def notification_create(
     notification = Notification.objects.create(
         request_id=request_id, kind=kind, subject_id=subject_id, generation=generation, send_after=now
     )
-    tasks.enqueue_delivery(notification.pk)
+    enqueue.notification_delivery(notification.pk)
     return notification
 
 
@@ -123,5 +123,5 @@ def notifications_requeue_lost(*, now: datetime, limit: int = 500) -> int:
     )
     ids = list(lost)
     for notification_id in ids:
-        tasks.enqueue_delivery(notification_id)
+        enqueue.notification_delivery(notification_id)
     return len(ids)

@@ -18,7 +18,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .. import clocks, tasks
+from .. import clocks, enqueue
 from ..clocks import Due
 from ..health import SWEEP_HEARTBEAT, record_heartbeat
 from ..models import EventKind, FollowUpPromise, NotificationKind, RequestEvent, ServiceRequest, Status
@@ -125,7 +125,7 @@ def sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> int:
             if due.kind in (NotificationKind.AUTO_CLOSED, NotificationKind.PROMISE_MISSED):
                 follow_ups.append((sr, due))
             if row.send_after <= now:
-                tasks.enqueue_delivery(notification_id)
+                enqueue.notification_delivery(notification_id)
             # else: postponed to working hours; the sweep hands it out when its time comes.
         RequestEvent.objects.bulk_create(events)
         _save_sweep_fields(batch)

@@ -27,7 +27,8 @@ from requests_app.feedback.models import (
     ServiceDay,
     SummaryRun,
 )
-from requests_app.feedback.services.summaries import day_bounds
+
+from ..days import day_bounds
 
 TREND_WEEKS = 12
 FOLLOW_UPS_PER_PAGE = 20

@@ -14,19 +14,32 @@ from departments.models import Department
 from requests_app.feedback.models import (
     Kudos,
 )
-from requests_app.feedback.services.ratings import participants
-from requests_app.feedback.services.summaries import day_bounds
-from requests_app.models import ServiceRequest
+from requests_app.models import Comment, RequestEvent, ServiceRequest, Watcher
+
+from ..days import day_bounds
 
 User = get_user_model()
 
 
-def thankable(sr: ServiceRequest, sender: AbstractBaseUser) -> list[AbstractBaseUser]:
+def participants(service_request: ServiceRequest) -> set[int]:
+    """Who took part in a request: its requester, watchers, assignee, and everyone who wrote or acted on it."""
+    people = {service_request.requester_id}
+    if service_request.assignee_id:
+        people.add(service_request.assignee_id)
+    people |= set(Watcher.objects.filter(request=service_request).values_list("user_id", flat=True))
+    people |= set(Comment.objects.filter(request=service_request).values_list("author_id", flat=True))
+    people |= set(
+        RequestEvent.objects.filter(request=service_request, actor__isnull=False).values_list("actor_id", flat=True)
+    )
+    return people
+
+
+def thankable(service_request: ServiceRequest, sender: AbstractBaseUser) -> list[AbstractBaseUser]:
     """The people ``sender`` can thank for this request (none if they did not take part)."""
-    people = participants(sr)
+    people = participants(service_request)
     if sender.pk not in people:
         return []
-    already = Kudos.objects.filter(request=sr, sender=sender).values_list("recipient_id", flat=True)
+    already = Kudos.objects.filter(request=service_request, sender=sender).values_list("recipient_id", flat=True)
     return list(
         User.objects.filter(pk__in=people - {sender.pk}, is_active=True)
         .exclude(pk__in=already)

@@ -26,7 +26,7 @@ from django.utils.text import slugify
 
 from departments.models import Department, Membership, Profile
 from departments.permissions import is_lead, is_member
-from requests_app.feedback import tasks
+from requests_app.feedback import enqueue
 from requests_app.feedback.models import (
     FIXED_CRITERIA,
     MAX_CUSTOM_CRITERIA,
@@ -140,7 +140,7 @@ def assessment_start(
 
         # bulk_create returns primary keys on PostgreSQL and SQLite alike.
         for invitation in invitations:
-            tasks.enqueue_feedback_mail("invitation", invitation.pk)
+            enqueue.feedback_mail("invitation", invitation.pk)
     return assessment
 
 

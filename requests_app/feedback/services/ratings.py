@@ -15,9 +15,10 @@ from django.utils import timezone
 from departments.models import Membership, Profile
 from departments.permissions import is_lead
 from requests_app.feedback.models import LOW_RATING, Feedback, FeedbackChannel, FeedbackFollowUp, Kudos
-from requests_app.models import Comment, EventKind, NotificationKind, RequestEvent, ServiceRequest, Status, Watcher
-from requests_app.services import notifications
-from requests_app.services._common import record
+from requests_app.models import EventKind, NotificationKind, RequestEvent, ServiceRequest, Status
+from requests_app.services import notifications, record
+
+from ..selectors.thanks import participants
 
 MAX_COMMENT = 5_000
 
@@ -93,22 +94,6 @@ def follow_up_close(
                 request_id=sr.pk, kind=NotificationKind.FOLLOW_UP_DONE, subject_id=follow_up.pk
             )
     return follow_up
-
-
-# --- thanks --------------------------------------------------------------------------------------
-
-
-def participants(service_request: ServiceRequest) -> set[int]:
-    """Who took part in a request: its requester, watchers, assignee, and everyone who wrote or acted on it."""
-    people = {service_request.requester_id}
-    if service_request.assignee_id:
-        people.add(service_request.assignee_id)
-    people |= set(Watcher.objects.filter(request=service_request).values_list("user_id", flat=True))
-    people |= set(Comment.objects.filter(request=service_request).values_list("author_id", flat=True))
-    people |= set(
-        RequestEvent.objects.filter(request=service_request, actor__isnull=False).values_list("actor_id", flat=True)
-    )
-    return people
 
 
 def kudos_give(

@@ -19,7 +19,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from datetime import time as clock_time
 from typing import Any
 
 from django.db import connection, transaction
@@ -40,19 +39,9 @@ from requests_app.feedback.models import (
 )
 from requests_app.models import ACTIVE_STATUSES, EventKind, RequestEvent, ServiceRequest, Status
 
+from ..days import day_bounds, local_day
+
 SNAPSHOT_DAYS = 30
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """[start, end) of ``day`` in the site's time zone, as aware datetimes (DST days are 23 or 25 hours)."""
-    zone = timezone.get_default_timezone()
-    start = timezone.make_aware(datetime.combine(day, clock_time.min), zone)
-    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), clock_time.min), zone)
-    return start, end
-
-
-def local_day(moment: datetime) -> date:
-    return timezone.localtime(moment, timezone.get_default_timezone()).date()
 
 
 @dataclass

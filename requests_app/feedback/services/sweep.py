@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from departments import business_time
 from departments.models import Department, Membership, Role, default_sla_calendar
-from requests_app.feedback import tasks
+from requests_app.feedback import enqueue
 from requests_app.feedback.models import Assessment, AssessmentInvitation, MonthlyReview
 from requests_app.feedback.services import assessments
 
@@ -100,7 +100,7 @@ def feedback_sweep(*, now: datetime | None = None) -> FeedbackSweepResult:
         result.enqueued.append(("monthly_review", review_id, 0))
         result.reviews += 1
     for kind, object_id, number in result.enqueued:
-        tasks.enqueue_feedback_mail(kind, object_id, number)
+        enqueue.feedback_mail(kind, object_id, number)
     if result.enqueued or result.closed:
         logger.info(
             "Feedback sweep: %s closed, %s invitations, %s reminders, %s overdue actions, %s reviews",

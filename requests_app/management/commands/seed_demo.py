@@ -342,7 +342,7 @@ class Seeder:
         for sr in requests:
             clocks.replay(sr, sr.events.all(), config)
         ServiceRequest.objects.bulk_update(requests, clocks.CLOCK_FIELDS, batch_size=200)
-        with mock.patch("requests_app.tasks.enqueue_delivery"):
+        with mock.patch("requests_app.enqueue.notification_delivery"):
             sla_sweep(now=self.now)
         Notification.objects.filter(request__in=demo, sent_at__isnull=True, send_after__lte=self.now).update(
             sent_at=self.now, recipients="(demo history, not sent)"

@@ -11,7 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from requests_app.feedback.services.summaries import local_day, summaries_refresh
+from requests_app.feedback.days import local_day
+from requests_app.feedback.services.summaries import summaries_refresh
 
 
 class Command(BaseCommand):
