@@ -18,7 +18,7 @@ from departments.models import Profile, Role
 from requests_app.feedback import services as feedback_services
 from requests_app.feedback.models import Assessment, AssessmentAction, AssessmentStatus, FeedbackFollowUp
 
-from .. import factories
+from ... import factories
 from .desk import berlin, fresh, url
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

@@ -22,7 +22,7 @@ from django.urls import reverse
 from departments.models import Profile
 from requests_app.models import ServiceRequest
 
-from .. import factories
+from ... import factories
 from .desk import Desk, berlin
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

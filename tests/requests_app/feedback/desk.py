@@ -24,7 +24,7 @@ from requests_app.feedback.services.sweep import FeedbackSweepResult, feedback_s
 from requests_app.models import ServiceRequest
 from requests_app.services.sweep import SweepResult, sla_sweep
 
-from ..clocked import ClockedDesk
+from ...clocked import ClockedDesk
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

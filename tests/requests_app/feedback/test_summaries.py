@@ -1,6 +1,7 @@
 """The summary tables behind the dashboards: a day's rows are recomputed whole from that day's activity,
 so a refresh is idempotent and touches only the days it is given; the periodic tasks are on beat's
-schedule, and ``manage.py refresh_summaries`` rebuilds older days.
+schedule, and ``manage.py refresh_summaries`` rebuilds older days. A request resolved without an earlier
+public reply has its resolution note as its first response, and the day's rows count it as such.
 
 X, a laptop request, is filed Monday 1 March 2027 at 09:00 Berlin, first answered Tuesday at 10:00
 (9 business hours, late), resolved Wednesday at 11:00 (18 business hours, late), rated 4 and the agent
@@ -30,7 +31,7 @@ from requests_app.feedback.models import (
 from requests_app.feedback.services.summaries import last_refresh, summaries_refresh
 from servicedesk.celery import app as celery_app
 
-from .desk import berlin, days
+from .desk import berlin, days, fresh
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -259,3 +260,40 @@ def test_the_feedback_sweep_task_sends_what_is_due(desk, world):
 
     assert result == {"closed": 0, "enqueued": 1}
     assert MonthlyReview.objects.get().sent_at == monday
+
+
+# --- a resolution without an earlier public reply ------------------------------------------------
+# The resolution note is its first response, on time or late as its clock says, and the day's rows count it
+# as such.
+
+MONDAY = date(2027, 3, 1)
+
+
+def test_resolving_without_a_reply_makes_the_resolution_the_first_response(desk):
+    sr = desk.file(berlin(MONDAY, 9))
+    desk.resolve(sr, berlin(MONDAY, 10))
+
+    sr = fresh(sr)
+
+    assert sr.first_responded_at == sr.resolved_at
+    assert sr.first_response_used_seconds == 3600
+    assert sr.first_response_breached_at is None
+
+
+def test_a_late_resolution_without_a_reply_counts_as_a_late_first_response(desk):
+    sr = desk.file(berlin(MONDAY, 9))  # the laptop service promises a first response within 4 business hours
+    desk.resolve(sr, berlin(MONDAY, 15))
+    desk.refresh(berlin(MONDAY, 18), MONDAY)
+
+    row = ServiceDay.objects.get(day=MONDAY, service=sr.service)
+
+    assert (row.responded, row.responded_with_target, row.responded_in_time) == (1, 1, 0)
+    assert row.response_seconds == [6 * 3600]
+
+
+def test_a_reply_before_the_resolution_stays_the_first_response(desk):
+    sr = desk.file(berlin(MONDAY, 9))
+    desk.reply(sr, berlin(MONDAY, 9, 30))
+    desk.resolve(sr, berlin(MONDAY, 11))
+
+    assert fresh(sr).first_responded_at == berlin(MONDAY, 9, 30)

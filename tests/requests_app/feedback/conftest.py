@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .. import factories
+from ... import factories
 from .desk import Desk
 
 

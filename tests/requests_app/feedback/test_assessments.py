@@ -35,7 +35,7 @@ from requests_app.feedback.selectors.assessments import assessment_results, weak
 from requests_app.feedback.selectors.dashboards import review_figures
 from requests_app.feedback.services.assessments import Score
 
-from .. import factories
+from ... import factories
 from .desk import berlin, url
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

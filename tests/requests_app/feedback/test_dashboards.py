@@ -46,7 +46,7 @@ from requests_app.feedback import arithmetic as figures
 from requests_app.feedback.models import ServiceSnapshot
 from requests_app.feedback.selectors import dashboards
 
-from .. import factories
+from ... import factories
 from .desk import berlin
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
