@@ -410,14 +410,14 @@ def test_filing_succeeds_and_logs_when_the_broker_is_down(world, caplog, django_
     down = OperationalError("Error 111 connecting to redis:6379. Connection refused.")
     with (
         mock.patch.object(tasks.deliver_notification, "apply_async", side_effect=down) as apply_async,
-        caplog.at_level(logging.ERROR, logger="requests_app.tasks"),
+        caplog.at_level(logging.ERROR, logger="requests_app.enqueue"),
         django_capture_on_commit_callbacks(execute=True),
     ):
         sr = file(world)
 
     apply_async.assert_called_once()
     assert ServiceRequest.objects.filter(pk=sr.pk, reference="IT-1001").exists()
-    [record] = [r for r in caplog.records if r.name == "requests_app.tasks"]
+    [record] = [r for r in caplog.records if r.name == "requests_app.enqueue"]
     assert record.levelno == logging.ERROR
     assert "Could not enqueue notification" in record.getMessage()
     assert Notification.objects.get(request=sr).sent_at is None  # the sweep will hand it out
