@@ -1,19 +1,34 @@
-"""Template helpers: sanitized Markdown, status badges, SLA words."""
+"""Template helpers: sanitized Markdown, status badges, SLA words, and the desk's wordings.
+
+A wording that needs logic (what a requester can expect next, what a service promises) is built here, in a
+tag named after what it renders, so templates read like HTML instead of one long line of if/elif.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import markdown as md
 import nh3
 from django import template
+from django.template.base import Parser, TextNode, Token, render_value_in_context
+from django.template.context import Context
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import join, linebreaksbr, yesno
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from departments.business_time import format_duration
 from requests_app.models.requests import request_url as models_request_url
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from departments.models import Service, ServiceField
+    from requests_app.models import FollowUpPromise, Notification, ServiceRequest
 
 register = template.Library()
 
@@ -167,68 +182,6 @@ def wall_duration(delta: timedelta | None) -> str:
     return f"{mins}m" if mins else "less than a minute"
 
 
-NO_FIGURE = "—"
-
-
-@register.filter
-def percent(value: float | None) -> str:
-    """66.666 -> "66.7%", 100.0 -> "100%"; nothing measured -> "—" (never a made-up 0% or 100%)."""
-    if value is None:
-        return NO_FIGURE
-    text = f"{value:.1f}".removesuffix(".0")
-    return f"{text}%"
-
-
-@register.filter
-def business_seconds(value: float | None) -> str:
-    """Business seconds as people say them ("1d 2h 5m", days of 8 hours); "—" when there is no figure."""
-    if value is None:
-        return NO_FIGURE
-    minutes = int(round(value) // 60)
-    return format_duration(minutes) if minutes else "under a minute"
-
-
-@register.filter
-def rating(value: float | None) -> str:
-    """4.333 -> "4.3 / 5"; no ratings -> "—"."""
-    if value is None:
-        return NO_FIGURE
-    return f"{value:.1f} / 5"
-
-
-@register.filter
-def signed_change(value: float | None) -> str:
-    """+0.4 / −1.2 / ±0 for comparisons with an earlier period; "—" when there is nothing to compare."""
-    if value is None:
-        return NO_FIGURE
-    if abs(value) < 0.05:
-        return "±0"
-    return f"+{value:.1f}" if value > 0 else f"−{abs(value):.1f}"
-
-
-@register.simple_tag
-def trend_chart(weeks: list, attribute: str, title: str) -> SafeString:
-    """A 12-week line of ``attribute`` (a dotted path into each week, e.g. "period.first_response.compliance")."""
-    from requests_app.feedback.charts import line_chart
-
-    def value(week: object) -> float | None:
-        current = week
-        for part in attribute.split("."):
-            current = getattr(current, part)
-        return None if current is None else float(current)
-
-    labels = [f"{week.start:%d %b}" for week in weeks]
-    return line_chart([value(w) for w in weeks], labels, title=title)
-
-
-@register.simple_tag
-def bars(items: list, title: str) -> SafeString:
-    """Bars for (label-or-object, count) pairs."""
-    from requests_app.feedback.charts import bar_chart
-
-    return bar_chart([n for _, n in items], [str(getattr(x, "name", x)) for x, _ in items], title=title)
-
-
 @register.filter
 def age(moment: datetime | None) -> str:
     """How long ago, compactly ("5d 3h", "20h 4m"): for narrow columns."""
@@ -269,3 +222,154 @@ def select_options(field: Any) -> SafeString:
             for value, label in field.field.choices
         ),
     )
+
+
+NO_FIGURE = "—"
+DUE_FORMAT = "D d M H:i"
+WARNING_DUE_FORMAT = "D d M Y H:i T"
+
+
+@register.filter
+def person_name(user: AbstractBaseUser | None) -> str:
+    """A person as pages and mails name them: the full name, else the user name ("" for nobody).
+
+    The same as ``user.get_full_name|default:user.username``, said once instead of on every line.
+    """
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _local_date(moment: datetime | None, format_string: str = DUE_FORMAT) -> str:
+    """A moment as ``|date`` prints it: in the current time zone ("Mon 23 Nov 12:00"); "" for none."""
+    return date_filter(timezone.template_localtime(moment), format_string)
+
+
+@register.simple_tag
+def request_expectation(service_request: ServiceRequest) -> str:
+    """What the requester can expect next ("My requests"): whose move it is, or the next promised time.
+
+    The first response comes before the resolution, so its due time is the one to show while it runs.
+    """
+    status = service_request.status
+    if status == "waiting":
+        return "We are waiting for your reply"
+    if status == "resolved":
+        return "Resolved; reply if something is missing"
+    if status in ("closed", "cancelled"):
+        return NO_FIGURE
+    if service_request.first_response_due_at:
+        return f"An answer by {_local_date(service_request.first_response_due_at)}"
+    if service_request.resolution_due_at:
+        return f"Resolution by {_local_date(service_request.resolution_due_at)}"
+    return "We are on it"
+
+
+@register.simple_tag
+def service_promise(service: Service) -> str:
+    """What a service commits to at its default priority: the catalog's promise, next to what it delivers."""
+    target = service.promised_target
+    if target is None:
+        return "No time commitment published yet"
+    return (
+        f"First response within {business_duration(target.first_response_minutes)}, "
+        f"resolution within {business_duration(target.resolution_minutes)}"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def field_answer(context: Context, definition: ServiceField, value: Any) -> SafeString | str:
+    """A requester's answer to one field of the service's form, as its type reads: Yes/No, a list, lines.
+
+    An empty answer shows a dash, so a blank is told apart from an answer that is hard to see.
+    """
+    autoescape = context.autoescape
+    if value is None or value == "":
+        return format_html('<span class="text-body-secondary">{}</span>', NO_FIGURE)
+    if definition.field_type == "checkbox":
+        return yesno(value, "Yes,No")
+    if definition.field_type == "multi_choice":
+        return join(value, ", ", autoescape=autoescape)
+    if definition.field_type == "long_text":
+        return linebreaksbr(value, autoescape=autoescape)
+    return render_value_in_context(value, context)
+
+
+@register.simple_tag
+def clock_due(service_request: ServiceRequest, clock: str) -> str:
+    """When the clock a warning is about runs out ("First response due: Mon 23 Nov 2026 12:00 CET")."""
+    if clock == "first_response":
+        return f"First response due: {_local_date(service_request.first_response_due_at, WARNING_DUE_FORMAT)}"
+    return f"Resolution due: {_local_date(service_request.resolution_due_at, WARNING_DUE_FORMAT)}"
+
+
+LINE_BREAK = re.compile(r"[ \t]*\n\s*")
+
+
+class OneLineNode(template.Node):
+    """The content of ``{% oneline %}``, whose line breaks were made spaces when the template was compiled."""
+
+    def __init__(self, nodelist: template.NodeList) -> None:
+        self.nodelist = nodelist
+
+    def render(self, context: Context) -> SafeString:
+        return self.nodelist.render(context)
+
+
+@register.tag
+def oneline(parser: Parser, token: Token) -> OneLineNode:
+    """``{% oneline %}...{% endoneline %}``: a sentence or paragraph written over several template lines,
+    rendered on one line.
+
+    Each line break of the template, with the indentation around it, becomes one space, and the block's own
+    leading and trailing line breaks go. A plain-text email keeps its paragraphs one line each, and a page
+    keeps sentences that people (and tests) read whole, while no template line grows past 120 characters.
+    Only the template's own text changes: what variables and tags render (a comment, a title) is untouched.
+    """
+    nodelist = parser.parse(("endoneline",))
+    parser.delete_first_token()
+    for node in nodelist.get_nodes_by_type(TextNode):
+        node.s = LINE_BREAK.sub(" ", node.s)
+    if nodelist and isinstance(nodelist[0], TextNode):
+        nodelist[0].s = nodelist[0].s.lstrip()
+    if nodelist and isinstance(nodelist[-1], TextNode):
+        nodelist[-1].s = nodelist[-1].s.rstrip()
+    return OneLineNode(nodelist)
+
+
+@register.simple_tag
+def queue_view_link(view: Any, current_query: str) -> SafeString:
+    """A view's link in the queue's sidebar: its name, marked when shared, and ``aria-current`` on the one shown.
+
+    One element whose parts must stay together (the current view is told by its exact query), too long for a
+    template line.
+    """
+    current = mark_safe(' aria-current="page"') if view.query == current_query else ""
+    shared = mark_safe(' <span class="badge text-bg-light">shared</span>') if view.kind == "shared" else ""
+    return format_html(
+        '<a class="stretched-link text-reset text-decoration-none" href="?{}"{}>{}{}</a>',
+        view.query,
+        current,
+        view.name,
+        shared,
+    )
+
+
+@register.simple_tag
+def sla_warning_subject(service_request: ServiceRequest, notification: Notification, clock_label: str) -> str:
+    """The subject of an SLA warning ("[IT-1042] 75% of the first response time used: Laptop").
+
+    Built here because a subject is one line and this one does not fit a template line of 120 characters.
+    """
+    reference, threshold, title = service_request.reference, notification.threshold, service_request.title
+    return f"[{reference}] {threshold}% of the {clock_label} time used: {title}"
+
+
+@register.simple_tag
+def promise_reminder_subject(service_request: ServiceRequest, promise: FollowUpPromise) -> str:
+    """The subject reminding an agent of a promised update ("[IT-1042] You promised an update by Thu 15:00: …").
+
+    Built here because a subject is one line and this one does not fit a template line of 120 characters.
+    """
+    due = _local_date(promise.due_at, "D H:i")
+    return f"[{service_request.reference}] You promised an update by {due}: {service_request.title}"

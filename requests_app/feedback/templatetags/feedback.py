@@ -1,0 +1,175 @@
+"""Template tags of the feedback loop (``{% load feedback %}``): its figures, charts and wordings.
+
+They live in the feedback app because the desk must not import it (DESIGN.md, "Architecture"): the desk's
+own library, ``servicedesk``, knows nothing of charts, ratings or snapshots.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from django import template
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import pluralize, truncatechars
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from departments.business_time import format_duration
+from requests_app.feedback.charts import bar_chart, line_chart
+from requests_app.templatetags.servicedesk import person_name
+
+if TYPE_CHECKING:
+    from departments.models import Service
+    from requests_app.feedback.models import Assessment, AssessmentAction, Kudos, ServiceSnapshot
+    from requests_app.feedback.selectors.dashboards import Cell
+    from requests_app.models import ServiceRequest
+
+register = template.Library()
+
+NO_FIGURE = "—"
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """66.666 -> "66.7%", 100.0 -> "100%"; nothing measured -> "—" (never a made-up 0% or 100%)."""
+    if value is None:
+        return NO_FIGURE
+    text = f"{value:.1f}".removesuffix(".0")
+    return f"{text}%"
+
+
+@register.filter
+def business_seconds(value: float | None) -> str:
+    """Business seconds as people say them ("1d 2h 5m", days of 8 hours); "—" when there is no figure."""
+    if value is None:
+        return NO_FIGURE
+    minutes = int(round(value) // 60)
+    return format_duration(minutes) if minutes else "under a minute"
+
+
+@register.filter
+def rating(value: float | None) -> str:
+    """4.333 -> "4.3 / 5"; no ratings -> "—"."""
+    if value is None:
+        return NO_FIGURE
+    return f"{value:.1f} / 5"
+
+
+@register.filter
+def signed_change(value: float | None) -> str:
+    """+0.4 / −1.2 / ±0 for comparisons with an earlier period; "—" when there is nothing to compare."""
+    if value is None:
+        return NO_FIGURE
+    if abs(value) < 0.05:
+        return "±0"
+    return f"+{value:.1f}" if value > 0 else f"−{abs(value):.1f}"
+
+
+@register.simple_tag
+def trend_chart(weeks: list, attribute: str, title: str) -> SafeString:
+    """A 12-week line of ``attribute`` (a dotted path into each week, e.g. "period.first_response.compliance")."""
+
+    def value(week: object) -> float | None:
+        current = week
+        for part in attribute.split("."):
+            current = getattr(current, part)
+        return None if current is None else float(current)
+
+    labels = [f"{week.start:%d %b}" for week in weeks]
+    return line_chart([value(w) for w in weeks], labels, title=title)
+
+
+@register.simple_tag
+def bars(items: list, title: str) -> SafeString:
+    """Bars for (label-or-object, count) pairs."""
+    return bar_chart([n for _, n in items], [str(getattr(x, "name", x)) for x, _ in items], title=title)
+
+
+@register.simple_tag
+def service_delivered(service: Service) -> str:
+    """What a service delivered in the last 30 days, said next to its promise in the catalog.
+
+    From the service's snapshot (joined by the catalog's query, see ``FeedbackExtension.service_joins``);
+    a service without one, or without requests in the window, says so instead of showing zeros.
+    """
+    snapshot: ServiceSnapshot | None = getattr(service, "snapshot", None)
+    if not snapshot or not snapshot.requests:
+        return "No requests in the last 30 days yet."
+    ratings = ""
+    if snapshot.rating_count:
+        ratings = f" ({snapshot.rating_count} rating{pluralize(snapshot.rating_count)})"
+    return (
+        f"Last {snapshot.window_days} days: {snapshot.requests} request{pluralize(snapshot.requests)}, "
+        f"median first response {business_seconds(snapshot.median_response_seconds)}, "
+        f"{percent(snapshot.within_sla_percent)} within the commitments, "
+        f"satisfaction {rating(snapshot.satisfaction)}{ratings}."
+    )
+
+
+def _local_date(moment: date | datetime | None, format_string: str) -> str:
+    """A date or moment as ``|date`` prints it: a moment in the current time zone; "" for none."""
+    return date_filter(timezone.template_localtime(moment), format_string)
+
+
+@register.simple_tag
+def assessment_status(assessment: Assessment) -> str:
+    """An assessment's state with the date that matters now: when it closes, or when it closed."""
+    if assessment.status == "open":
+        return f"{assessment.get_status_display()} · closes {_local_date(assessment.closes_at, 'j M Y H:i')}"
+    return f"{assessment.get_status_display()} · closed {_local_date(assessment.closed_at, 'j M Y')}"
+
+
+@register.simple_tag
+def action_details(action: AssessmentAction, today: date | None = None) -> SafeString:
+    """Who owns an assessment action, when it is due and for which criterion ("· Ann · due 3 Mar 2027").
+
+    Given ``today``, also whether it is done or overdue: the assessment's page tracks actions to the end,
+    while the dashboard lists only open ones.
+    """
+    details = format_html("· {} · due {}", person_name(action.owner), _local_date(action.due_on, "j M Y"))
+    if action.criterion:
+        details += format_html(" · {}", action.criterion.label)
+    if today is None:
+        return details
+    if action.done_at:
+        return details + format_html(" · done {}", _local_date(action.done_at, "j M"))
+    if action.due_on < today:
+        return format_html("{} · overdue", details)
+    return details
+
+
+@register.filter
+def stands_out(cell: Cell | None) -> bool:
+    """Whether a cell of "who serves whom" is flagged: under 80% of commitments met, or rated under 3.5.
+
+    A cell without a figure (no clock measured, no rating) is not flagged for it: nothing was measured.
+    """
+    if cell is None:
+        return False
+    late = cell.compliance is not None and cell.compliance < 80
+    unhappy = cell.satisfaction is not None and cell.satisfaction < 3.5
+    return late or unhappy
+
+
+@register.simple_tag
+def assessment_invitation_subject(assessment: Assessment, reminder: int = 0) -> str:
+    """The subject of an assessment's invitation, or of a reminder of it.
+
+    Built here, like the other subjects too long for one template line: a subject is one line.
+    """
+    subject = f"How does {assessment.department.name} serve you? ({assessment.title})"
+    return f"Reminder: {subject}" if reminder else subject
+
+
+@register.simple_tag
+def action_overdue_subject(action: AssessmentAction) -> str:
+    """The subject telling an action's owner it is overdue: its description, cut to 60 characters."""
+    return f"Overdue: {truncatechars(action.description, 60)} ({action.assessment.department.name})"
+
+
+@register.simple_tag
+def kudos_received_subject(kudos: Kudos, service_request: ServiceRequest) -> str:
+    """The subject telling someone they were thanked: who thanked them, and for which request."""
+    return f"{person_name(kudos.sender)} thanks you ({service_request.reference})"
