@@ -363,49 +363,18 @@ def saved_views(department: Department, user: AbstractBaseUser) -> list[SavedVie
     )
 
 
-# The statements that count a view's requests, compiled once per process: building and compiling a
-# queryset costs about 0.25 ms of the ORM's CPU and a sidebar counts nine, on every queue page. Only "now"
-# differs from page to page; it is compiled as ``_NOW_MARK`` and put in at each use.
-_NOW_MARK = datetime(2000, 1, 1, 0, 0, 0, 424242, tzinfo=UTC)
-_COUNT_STATEMENTS: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], tuple[int, ...]]] = {}
-COUNT_STATEMENTS_MAX = 2_000
-
-
 def count_statement(
     department_id: int, filters: QueueFilters, *, user: AbstractBaseUser, cap: int, now: datetime
 ) -> tuple[str, list[Any]]:
     """SQL and parameters listing the ids of up to ``cap`` + 1 requests of the department's queue under
-    ``filters`` at ``now``: ``queue_requests`` compiled, or its kept compilation with ``now`` put in.
+    ``filters`` at ``now``: ``queue_requests`` compiled, for ``views_with_counts`` to count in one statement.
 
-    The key holds everything the compiled text depends on: the filters, the person only for "mine"
-    (``queue_q`` reads the user for nothing else), the site's current time zone (date filters start at
-    its midnights) and the database.
+    Compiled on every page: keeping the compilations per process (with "now" put in at each use) saved
+    about 2 ms of a 28 ms queue page, not enough for its cleverness (bench/README.md, issue 12).
     """
-    adapt = connection.ops.adapt_datetimefield_value
-    key = (
-        connection.alias,
-        department_id,
-        replace(filters, sort="due"),
-        user.pk if filters.assignee == "mine" else None,
-        cap,
-        timezone.get_current_timezone_name(),
-    )
-    found = _COUNT_STATEMENTS.get(key)
-    if found is None:
-        qs = queue_requests(department_ids=[department_id], filters=filters, user=user, now=_NOW_MARK)
-        sql, compiled = qs.order_by().values("pk")[: cap + 1].query.sql_with_params()
-        mark = adapt(_NOW_MARK)
-        found = (sql, tuple(compiled), tuple(i for i, value in enumerate(compiled) if value == mark))
-        if len(_COUNT_STATEMENTS) >= COUNT_STATEMENTS_MAX:
-            _COUNT_STATEMENTS.clear()
-        _COUNT_STATEMENTS[key] = found
-    sql, compiled, now_at = found
-    params = list(compiled)
-    if now_at:
-        now_value = adapt(now)
-        for index in now_at:
-            params[index] = now_value
-    return sql, params
+    qs = queue_requests(department_ids=[department_id], filters=filters, user=user, now=now)
+    sql, params = qs.order_by().values("pk")[: cap + 1].query.sql_with_params()
+    return sql, list(params)
 
 
 def views_with_counts(

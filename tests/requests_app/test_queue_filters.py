@@ -732,33 +732,6 @@ def test_the_mine_view_counts_for_each_person_in_turn(world, client_for, triage_
     assert counts == [2, 1, 2]
 
 
-@pytest.mark.parametrize(
-    "filters",
-    [
-        {},
-        {"sla": "breached"},
-        {"sla": "at_risk", "assignee": "unassigned"},
-        {"sla": "on_track", "priority": "critical"},
-        {"sla": "paused"},
-        {"assignee": "mine", "status": "all"},
-        {"created_from": "2026-03-02", "due_to": "2026-03-04", "q": "laptop screen"},
-    ],
-)
-def test_a_kept_count_statement_is_the_fresh_compilation_at_every_instant(world, filters):
-    queue_selectors._COUNT_STATEMENTS.clear()
-    chosen = queue_selectors.QueueFilters(
-        **{k: (datetime.fromisoformat(v).date() if k.endswith(("_from", "_to")) else v) for k, v in filters.items()}
-    )
-    for now in (at(hour=10), at(day=3, hour=15, minute=7)):
-        fresh = queue_selectors.queue_requests(department_ids=[world.it.pk], filters=chosen, user=world.agent, now=now)
-        expected = fresh.order_by().values("pk")[:1001].query.sql_with_params()
-
-        kept = queue_selectors.count_statement(world.it.pk, chosen, user=world.agent, cap=1000, now=now)
-
-        assert kept == (expected[0], list(expected[1]))
-    assert len(queue_selectors._COUNT_STATEMENTS) == 1
-
-
 def test_an_agent_saves_the_current_filters_as_a_personal_view(world, client_for, triage_mix):
     client = client_for(world.agent)
 
