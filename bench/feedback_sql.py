@@ -7,7 +7,7 @@
   open ones are what a lead's dashboard lists).
 - Thanks from the requester to the assignee on one resolved request in a hundred.
 
-The dashboards read none of this directly: the summary refresh (``requests_app.services.stats``) turns
+The dashboards read none of this directly: the summary refresh (``requests_app.feedback.services.summaries``) turns
 it into day rows, and ``bench/feedback.py`` rebuilds those before it times the pages.
 """
 
