@@ -22,17 +22,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .models import Heartbeat
+from .models import SWEEP_HEARTBEAT, Heartbeat
 
 logger = logging.getLogger(__name__)
 
-SWEEP_HEARTBEAT = "sla_sweep"
 BROKER_TIMEOUT_SECONDS = 2
-
-
-def record_heartbeat(name: str) -> None:
-    """A periodic job finished: one upsert of its row."""
-    Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})
 
 
 def check_database() -> tuple[bool, str]:

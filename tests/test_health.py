@@ -12,8 +12,8 @@ from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
-from requests_app.health import SWEEP_HEARTBEAT, record_heartbeat
-from requests_app.models import Heartbeat
+from requests_app.models import SWEEP_HEARTBEAT, Heartbeat
+from requests_app.services.sweep import heartbeat_record
 from servicedesk.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def health() -> Any:
 
 @pytest.fixture
 def recent_sweep(settings: Any) -> None:
-    record_heartbeat(SWEEP_HEARTBEAT)
+    heartbeat_record(name=SWEEP_HEARTBEAT)
 
 
 def test_all_fine_answers_200_without_signing_in(recent_sweep):

@@ -7,7 +7,7 @@ through ``requests_app.services`` so that each change records its event.
 
 from .conversation import Attachment, Comment, attachment_path
 from .history import EventKind, RequestEvent
-from .ops import Heartbeat
+from .ops import SWEEP_HEARTBEAT, Heartbeat
 from .outbox import Clock, FollowUpPromise, Notification, NotificationKind
 from .requests import ACTIVE_STATUSES, FINAL_STATUSES, ServiceRequest, Status
 from .tokens import ApiToken
@@ -16,6 +16,7 @@ from .triage import Handoff, RequestSearch, SavedView, Watcher
 __all__ = [
     "ACTIVE_STATUSES",
     "FINAL_STATUSES",
+    "SWEEP_HEARTBEAT",
     "ApiToken",
     "Attachment",
     "Clock",

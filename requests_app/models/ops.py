@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from django.db import models
 
+# The heartbeat the SLA sweep writes and /healthz reads.
+SWEEP_HEARTBEAT = "sla_sweep"
+
 
 class Heartbeat(models.Model):
     """The last time a periodic job finished (one row per job, overwritten): ``/healthz`` reads it."""

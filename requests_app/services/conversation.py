@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -149,3 +149,11 @@ def check_reopen_window(service_request: ServiceRequest) -> None:
             f"This request was resolved more than {settings.REOPEN_WINDOW_DAYS} days ago and can no longer be "
             "reopened; file a new request instead."
         )
+
+
+def promise_mark_missed(*, promise_id: int, now: datetime) -> bool:
+    """A promised update that was not given by its time (the SLA sweep, with the "promise missed" email).
+
+    Conditional on the promise still being open: one kept or withdrawn meanwhile stays as it is (False).
+    """
+    return FollowUpPromise.objects.filter(pk=promise_id, kept_at=None, missed_at=None).update(missed_at=now) == 1

@@ -20,9 +20,18 @@ from django.utils import timezone
 
 from .. import clocks, enqueue
 from ..clocks import Due
-from ..health import SWEEP_HEARTBEAT, record_heartbeat
-from ..models import EventKind, FollowUpPromise, NotificationKind, RequestEvent, ServiceRequest, Status
+from ..models import (
+    SWEEP_HEARTBEAT,
+    EventKind,
+    FollowUpPromise,
+    Heartbeat,
+    NotificationKind,
+    RequestEvent,
+    ServiceRequest,
+)
 from . import notifications
+from .conversation import promise_mark_missed
+from .workflow import request_auto_close
 
 logger = logging.getLogger(__name__)
 
@@ -159,21 +168,12 @@ def _save_sweep_fields(batch: list[ServiceRequest]) -> None:
         )
 
 
-def _follow_up(sr: ServiceRequest, due: Due, config: clocks.SLAConfig, now: datetime) -> None:
+def _follow_up(service_request: ServiceRequest, due: Due, config: clocks.SLAConfig, now: datetime) -> None:
     """State changes that come with a notification: auto-close, a missed promise."""
     if due.kind == NotificationKind.AUTO_CLOSED:
-        updated = ServiceRequest.objects.filter(pk=sr.pk, status=Status.WAITING).update(
-            status=Status.CLOSED, closed_at=now, updated_at=now
-        )
-        if updated == 1:
-            sr.status = Status.CLOSED
-            clocks.on_status_change(sr, Status.WAITING, Status.CLOSED, config, now)
-            sr.save(update_fields=clocks.CLOCK_FIELDS)
-            RequestEvent.objects.create(
-                request=sr, actor=None, kind=EventKind.STATUS, from_value=Status.WAITING, to_value=Status.CLOSED
-            )
+        request_auto_close(service_request=service_request, now=now, config=config)
     elif due.kind == NotificationKind.PROMISE_MISSED:
-        FollowUpPromise.objects.filter(pk=due.subject_id, kept_at=None, missed_at=None).update(missed_at=now)
+        promise_mark_missed(promise_id=due.subject_id, now=now)
 
 
 def sla_sweep(*, now: datetime | None = None, batch_size: int = 500, max_batches: int = 50) -> SweepResult:
@@ -201,5 +201,10 @@ def sla_sweep_scheduled() -> SweepResult:
     tell that sweeps still run (written only after the sweep finished, so a sweep that keeps failing
     shows as a stale heartbeat)."""
     result = sla_sweep()
-    record_heartbeat(SWEEP_HEARTBEAT)
+    heartbeat_record(name=SWEEP_HEARTBEAT)
     return result
+
+
+def heartbeat_record(*, name: str) -> None:
+    """A periodic job finished: one upsert of its row (what ``/healthz`` reads)."""
+    Heartbeat.objects.update_or_create(name=name, defaults={"at": timezone.now()})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -12,6 +13,7 @@ from django.utils import timezone
 from departments.models import PRIORITY_RANK, Priority
 from departments.permissions import is_lead, is_member
 
+from .. import clocks
 from ..models import (
     EventKind,
     NotificationKind,
@@ -157,3 +159,24 @@ def request_change_priority(*, service_request: ServiceRequest, priority: str, b
         )
         record(service_request, actor=by, kind=EventKind.PRIORITY, from_value=old, to_value=priority)
     return service_request
+
+
+def request_auto_close(
+    *, service_request: ServiceRequest, now: datetime, config: clocks.SLAConfig | None = None
+) -> bool:
+    """Close a request that waited on its requester past the reminder rule's silence (the SLA sweep).
+
+    A conditional UPDATE on "waiting": a requester who answered meanwhile reopened it, and then nothing
+    changes (False). Safe to run twice: the second finds it closed already.
+    """
+    closed = ServiceRequest.objects.filter(pk=service_request.pk, status=Status.WAITING).update(
+        status=Status.CLOSED, closed_at=now, updated_at=now
+    )
+    if closed != 1:
+        return False
+    service_request.status = Status.CLOSED
+    config = config or clocks.SLAConfig([service_request.service_id])
+    clocks.on_status_change(service_request, Status.WAITING, Status.CLOSED, config, now)
+    service_request.save(update_fields=clocks.CLOCK_FIELDS)
+    record(service_request, actor=None, kind=EventKind.STATUS, from_value=Status.WAITING, to_value=Status.CLOSED)
+    return True
