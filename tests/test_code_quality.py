@@ -82,3 +82,19 @@ def test_an_upward_import_breaks_the_contracts(tmp_path: Path) -> None:
 
     assert result.returncode != 0
     assert "requests_app.clocks -> requests_app.feedback.charts" in result.stdout
+
+
+def test_every_module_of_an_app_has_its_place_in_the_layers() -> None:
+    """A layers contract only checks the modules it names: a new module must be given its layer."""
+    import tomllib
+
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    missing = []
+    for contract in (c for c in contracts if c["type"] == "layers"):
+        [container] = contract["containers"]
+        placed = {name.strip() for layer in contract["layers"] for name in layer.split("|")}
+        folder = ROOT.joinpath(*container.split("."))
+        children = {path.stem for path in folder.glob("*.py") if path.stem != "__init__"}
+        children |= {path.parent.name for path in folder.glob("*/__init__.py")} - {"migrations"}
+        missing += [f"{container}.{name}" for name in sorted(children - placed)]
+    assert missing == []
