@@ -3,6 +3,9 @@
 A snapshot is the object's own fields (foreign keys by what they show) plus, for configuration edited
 inline, its related rows as sorted lists of texts ("Mon 09:00-17:00", "critical: 1h / 8h"), so one entry
 tells a reader what the SLA policy, calendar, service or membership looked like before and after.
+
+Snapshots are taken in the source language (English) whatever the admin's language: they are stored, and
+a "before" read in one language must compare equal with an "after" read in another.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import translation
 
 from .models import AuditAction
 from .services import audit_record
@@ -39,14 +43,16 @@ def _value(obj: models.Model, field: models.Field) -> Any:
 
 
 def snapshot(obj: models.Model) -> Snapshot:
-    """The object's fields and inline-edited related rows, read from the database as they are now."""
+    """The object's fields and inline-edited related rows, read from the database as they are now (in the
+    source language: ``override(None)`` turns translation off, so texts read as their English msgids)."""
     data: Snapshot = {}
-    for field in obj._meta.concrete_fields:
-        if field.primary_key or not field.editable:
-            continue
-        data[field.name] = _value(obj, field)
-    for name, describe in RELATED.get(obj._meta.model_name, {}).items():
-        data[name] = sorted(describe(row) for row in getattr(obj, name).all())
+    with translation.override(None):
+        for field in obj._meta.concrete_fields:
+            if field.primary_key or not field.editable:
+                continue
+            data[field.name] = _value(obj, field)
+        for name, describe in RELATED.get(obj._meta.model_name, {}).items():
+            data[name] = sorted(describe(row) for row in getattr(obj, name).all())
     return data
 
 

@@ -9,6 +9,9 @@ long as the clock on the wall says it is.
 Every datetime in and out is aware. Results are in UTC; callers format them in
 whatever zone they show.
 
+The texts people read (errors shown in admin, durations on pages) are translated with
+``django.utils.translation``, which reads no database and no file beyond the compiled catalogs.
+
 Invariants (tested with hypothesis in tests/departments/test_business_time.py):
 - ``add_business_time(c, t, d) >= t``;
 - ``add_business_time(c, add_business_time(c, t, a), b) == add_business_time(c, t, a + b)`` for a > 0;
@@ -22,6 +25,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext, ngettext
 
 MINUTES_PER_DAY = 24 * 60
 # A calendar must offer working time within this many days of any instant;
@@ -40,17 +45,26 @@ def validate_intervals(intervals: Sequence[Interval]) -> list[Interval]:
     ordered = sorted(intervals)
     for start, end in ordered:
         if not (0 <= start < end <= MINUTES_PER_DAY):
-            raise CalendarError(f"{format_minutes(start)}-{format_minutes(end)} is not a valid interval within a day.")
+            # Translators: an interval of working hours, e.g. "09:00-25:00".
+            message = gettext("%(interval)s is not a valid interval within a day.")
+            raise CalendarError(message % {"interval": format_interval((start, end))})
     for (s1, e1), (s2, e2) in itertools.pairwise(ordered):
         if s2 < e1:
-            raise CalendarError(
-                f"{format_minutes(s1)}-{format_minutes(e1)} overlaps {format_minutes(s2)}-{format_minutes(e2)}."
-            )
+            # Translators: two intervals of working hours on the same day, e.g. "09:00-13:00 overlaps 12:00-17:00."
+            message = gettext("%(first)s overlaps %(second)s.")
+            raise CalendarError(message % {"first": format_interval((s1, e1)), "second": format_interval((s2, e2))})
     return ordered
 
 
 def format_minutes(minutes: int) -> str:
+    """Minutes after midnight as a 24-hour clock time, "09:05" (the same in every language)."""
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def format_interval(interval: Interval) -> str:
+    """ "08:00-12:00": the notation of working hours, the same in every language."""
+    start, end = interval
+    return f"{format_minutes(start)}-{format_minutes(end)}"
 
 
 @dataclass(frozen=True)
@@ -77,7 +91,7 @@ class Calendar:
         zone = tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
         checked = {day: tuple(validate_intervals(weekly.get(day, ()))) for day in range(7)}
         if not any(checked.values()):
-            raise CalendarError("The calendar has no working time on any day of the week.")
+            raise CalendarError(gettext("The calendar has no working time on any day of the week."))
         return cls(tz=zone, weekly=checked, holidays=frozenset(holidays))
 
     @classmethod
@@ -186,7 +200,12 @@ class Calendar:
             day += timedelta(days=1)
             if (day - found_any_since).days > MAX_SEARCH_DAYS:
                 break
-        raise CalendarError(f"No working time within {MAX_SEARCH_DAYS} days (every working day a holiday?).")
+        message = ngettext(
+            "No working time within %(days)s day (every working day a holiday?).",
+            "No working time within %(days)s days (every working day a holiday?).",
+            MAX_SEARCH_DAYS,
+        )
+        raise CalendarError(message % {"days": MAX_SEARCH_DAYS})
 
 
 def _utc(instant: datetime) -> datetime:
@@ -276,7 +295,8 @@ def parse_duration(text: str) -> int:
     """
     cleaned = text.strip().lower().replace(",", " ")
     if not cleaned:
-        raise ValueError("Enter a duration such as 4h, 2d 4h or 90 (minutes).")
+        # Translators: 4h, 2d 4h and 90 are what the field reads (d, h, m are fixed): keep them as they are.
+        raise ValueError(gettext("Enter a duration such as 4h, 2d 4h or 90 (minutes)."))
     if cleaned.isdigit():
         return int(cleaned)
     units = {"d": 8 * 60, "h": 60, "m": 1}
@@ -291,14 +311,20 @@ def parse_duration(text: str) -> int:
             number = ""
             seen_unit = True
         else:
-            raise ValueError(f"Cannot read {text!r}: use d (8-hour business days), h and m, e.g. 2d 4h.")
+            # Translators: %(text)s is what was typed, quoted. The units d, h and m are what the field reads:
+            # keep them as they are.
+            message = gettext("Cannot read %(text)s: use d (8-hour business days), h and m, e.g. 2d 4h.")
+            raise ValueError(message % {"text": repr(text)})
     if number or not seen_unit:
-        raise ValueError(f"Cannot read {text!r}: put a unit after each number, e.g. 2d 4h.")
+        # Translators: %(text)s is what was typed, quoted. Keep "2d 4h" as it is: it is what the field reads.
+        message = gettext("Cannot read %(text)s: put a unit after each number, e.g. 2d 4h.")
+        raise ValueError(message % {"text": repr(text)})
     return total
 
 
-def format_duration(minutes: int) -> str:
-    """The inverse of ``parse_duration`` for display: 1200 -> "2d 4h"."""
+def duration_text(minutes: int) -> str:
+    """The inverse of ``parse_duration``: 1200 -> "2d 4h", in the units it reads whatever the language
+    (what an input field shows, to be read back)."""
     if minutes == 0:
         return "0m"
     parts = []
@@ -311,3 +337,35 @@ def format_duration(minutes: int) -> str:
     if mins:
         parts.append(f"{mins}m")
     return " ".join(parts)
+
+
+def format_duration(minutes: int) -> str:
+    """Business minutes for people to read, in the active language: 1200 -> "2d 4h", 90 -> "1h 30m".
+
+    English reads as ``duration_text`` writes (days of 8 business hours); each combination of units is
+    one translatable phrase, so a language may word or order it as it needs (the same phrases as the
+    desk's compact durations in ``requests_app``'s template tags, so both read alike).
+    """
+    days, rest = divmod(minutes, 8 * 60)
+    hours, mins = divmod(rest, 60)
+    values = {"days": days, "hours": hours, "minutes": mins}
+    if days and hours and mins:
+        # Translators: a compact duration; d = days (here business days of 8 hours), h = hours, m = minutes.
+        return gettext("%(days)sd %(hours)sh %(minutes)sm") % values
+    if days and hours:
+        # Translators: a compact duration; d = days (here business days of 8 hours), h = hours.
+        return gettext("%(days)sd %(hours)sh") % values
+    if days and mins:
+        # Translators: a compact duration; d = days (here business days of 8 hours), m = minutes.
+        return gettext("%(days)sd %(minutes)sm") % values
+    if days:
+        # Translators: a compact duration; d = days (here business days of 8 hours).
+        return gettext("%(days)sd") % values
+    if hours and mins:
+        # Translators: a compact duration; h = hours, m = minutes ("4h 15m").
+        return gettext("%(hours)sh %(minutes)sm") % values
+    if hours:
+        # Translators: a compact duration; h = hours ("4h").
+        return gettext("%(hours)sh") % values
+    # Translators: a compact duration; m = minutes ("45m", also "0m").
+    return gettext("%(minutes)sm") % values

@@ -20,6 +20,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext, ngettext, ngettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from departments import business_time
 
@@ -33,11 +36,12 @@ MAX_TARGET_MINUTES = 2_147_483_647
 
 
 class DurationInput(forms.TextInput):
-    """Shows stored minutes the way people type them ("2d 4h"), and typed text unchanged."""
+    """Shows stored minutes the way people type them ("2d 4h", the units ``parse_duration`` reads in every
+    language), and typed text unchanged."""
 
     def format_value(self, value: Any) -> str | None:
         if isinstance(value, int) and not isinstance(value, bool):
-            return business_time.format_duration(value)
+            return business_time.duration_text(value)
         return super().format_value(value)
 
 
@@ -50,14 +54,21 @@ class DurationMinutesField(forms.CharField):
 
     widget = DurationInput
     default_error_messages = {
-        "min_value": (
-            "A target of zero is breached the moment a request is filed; enter at least %(limit_value)s minute."
+        "min_value": ngettext_lazy(
+            "A target of zero is breached the moment a request is filed; enter at least %(limit_value)s minute.",
+            "A target of zero is breached the moment a request is filed; enter at least %(limit_value)s minutes.",
+            "limit_value",
         ),
-        "max_value": "This is longer than any target can be (at most %(limit_value)s minutes).",
+        "max_value": ngettext_lazy(
+            "This is longer than any target can be (at most %(limit_value)s minute).",
+            "This is longer than any target can be (at most %(limit_value)s minutes).",
+            "limit_value",
+        ),
     }
 
     def __init__(self, *, min_minutes: int = 1, max_minutes: int = MAX_TARGET_MINUTES, **kwargs: Any) -> None:
-        kwargs.setdefault("help_text", "e.g. 4h, 2d 4h (a day is 8 business hours) or 90 (minutes).")
+        # Translators: 4h, 2d 4h and 90 are what the field reads (d, h, m are fixed): keep them as they are.
+        kwargs.setdefault("help_text", _("e.g. 4h, 2d 4h (a day is 8 business hours) or 90 (minutes)."))
         super().__init__(**kwargs)
         self.validators.append(MinValueValidator(min_minutes, message=self.error_messages["min_value"]))
         self.validators.append(MaxValueValidator(max_minutes, message=self.error_messages["max_value"]))
@@ -77,7 +88,8 @@ class DurationMinutesField(forms.CharField):
         attrs = super().widget_attrs(widget)
         attrs.setdefault("size", 10)
         attrs.setdefault("maxlength", 40)
-        attrs.setdefault("placeholder", "e.g. 4h")
+        # Translators: the example of a duration field; keep "4h" as it is (the field reads d, h and m).
+        attrs.setdefault("placeholder", _("e.g. 4h"))
         return attrs
 
 
@@ -94,7 +106,8 @@ class ServiceFieldFormSet(forms.BaseInlineFormSet):
                 continue
             name = form.cleaned_data.get("name")
             if name in seen:
-                form.add_error("name", f"Another field of this service is already named “{name}”.")
+                message = gettext("Another field of this service is already named “%(name)s”.") % {"name": name}
+                form.add_error("name", message)
             seen.add(name)
         super().clean()
 
@@ -112,12 +125,13 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 class BusinessCalendarForm(forms.ModelForm):
     time_zone = forms.ChoiceField(
+        label=_("Time zone"),
         choices=time_zone_choices,
         initial="UTC",
         error_messages={
-            "invalid_choice": "“%(value)s” is not a time zone name such as Europe/Berlin or America/New_York."
+            "invalid_choice": _("“%(value)s” is not a time zone name such as Europe/Berlin or America/New_York.")
         },
-        help_text="Working hours and holidays are read in this zone, and due times are shown in it.",
+        help_text=_("Working hours and holidays are read in this zone, and due times are shown in it."),
     )
 
     class Meta:
@@ -157,13 +171,17 @@ class WorkingIntervalFormSet(forms.BaseInlineFormSet):
             try:
                 business_time.validate_intervals(weekly[day])
             except business_time.CalendarError as exc:
-                errors.append(f"{day_names[day]}: {exc}")
+                # Translators: a weekday and what is wrong with its working hours,
+                # e.g. "Monday: 09:00-13:00 overlaps 12:00-17:00."
+                errors.append(gettext("%(day)s: %(problem)s") % {"day": day_names[day], "problem": exc})
         if errors:
             raise ValidationError(errors)
         try:
             business_time.Calendar.build("UTC", weekly)
         except business_time.CalendarError as exc:
-            raise ValidationError(f"{exc} Add at least one working interval.") from exc
+            # Translators: %(problem)s is a sentence saying what is wrong with the week.
+            message = gettext("%(problem)s Add at least one working interval.") % {"problem": exc}
+            raise ValidationError(message) from exc
 
 
 class HolidayFormSet(forms.BaseInlineFormSet):
@@ -173,9 +191,14 @@ class HolidayFormSet(forms.BaseInlineFormSet):
         for form in _live_forms(self):
             day = form.cleaned_data.get("date")
             if day in seen:
-                form.add_error("date", f"{day:%Y-%m-%d} is listed twice; keep one row for it.")
+                message = gettext("%(date)s is listed twice; keep one row for it.") % {"date": f"{day:%Y-%m-%d}"}
+                form.add_error("date", message)
             seen.add(day)
         super().clean()
+
+
+def _years_at_a_time(years: int) -> str:
+    return ngettext("At most %(years)s year at a time.", "At most %(years)s years at a time.", years) % {"years": years}
 
 
 class HolidayImportForm(forms.Form):
@@ -184,17 +207,22 @@ class HolidayImportForm(forms.Form):
     MAX_YEARS = 10
 
     country = forms.CharField(
-        max_length=3, help_text="ISO country code, e.g. DE, US, GB.", widget=forms.TextInput(attrs={"size": 4})
+        label=_("Country"),
+        max_length=3,
+        help_text=_("ISO country code, e.g. DE, US, GB."),
+        widget=forms.TextInput(attrs={"size": 4}),
     )
     subdiv = forms.CharField(
-        label="Subdivision",
+        label=_("Subdivision"),
         max_length=40,
         required=False,
-        help_text="Optional state or region code, e.g. BY (Bavaria), NY (New York): adds its own holidays.",
+        help_text=_("Optional state or region code, e.g. BY (Bavaria), NY (New York): adds its own holidays."),
         widget=forms.TextInput(attrs={"size": 10}),
     )
-    year_from = forms.IntegerField(min_value=1900, max_value=2200)
-    year_to = forms.IntegerField(min_value=1900, max_value=2200, help_text=f"At most {MAX_YEARS} years at a time.")
+    year_from = forms.IntegerField(label=_("Year from"), min_value=1900, max_value=2200)
+    year_to = forms.IntegerField(
+        label=_("Year to"), min_value=1900, max_value=2200, help_text=lazy(_years_at_a_time, str)(MAX_YEARS)
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -205,9 +233,10 @@ class HolidayImportForm(forms.Form):
     def clean_country(self) -> str:
         country = self.cleaned_data["country"].strip().upper()
         if country not in holidays.list_supported_countries():
-            raise ValidationError(
-                f"The holidays package knows no country “{country}”: use an ISO code such as DE, US or GB."
+            message = gettext(
+                "The holidays package knows no country “%(country)s”: use an ISO code such as DE, US or GB."
             )
+            raise ValidationError(message % {"country": country})
         return country
 
     def clean(self) -> dict[str, Any]:
@@ -217,16 +246,23 @@ class HolidayImportForm(forms.Form):
             known = holidays.list_supported_countries()[country]
             canonical = {code.upper(): code for code in known}
             if subdiv.upper() not in canonical:
-                listed = ", ".join(known) if known else "none"
-                self.add_error("subdiv", f"{country} has no subdivision “{subdiv}”; known ones: {listed}.")
+                listed = ", ".join(known) if known else gettext("none")
+                # Translators: %(known)s lists subdivision codes, e.g. "BW, BY, BE", or says "none".
+                message = gettext("%(country)s has no subdivision “%(subdiv)s”; known ones: %(known)s.")
+                self.add_error("subdiv", message % {"country": country, "subdiv": subdiv, "known": listed})
             else:
                 cleaned["subdiv"] = canonical[subdiv.upper()]
         year_from, year_to = cleaned.get("year_from"), cleaned.get("year_to")
         if year_from is not None and year_to is not None:
             if year_to < year_from:
-                self.add_error("year_to", "The last year cannot be before the first.")
+                self.add_error("year_to", gettext("The last year cannot be before the first."))
             elif year_to - year_from + 1 > self.MAX_YEARS:
-                self.add_error("year_to", f"Import at most {self.MAX_YEARS} years at a time.")
+                message = ngettext(
+                    "Import at most %(years)s year at a time.",
+                    "Import at most %(years)s years at a time.",
+                    self.MAX_YEARS,
+                )
+                self.add_error("year_to", message % {"years": self.MAX_YEARS})
         return cleaned
 
     @property
@@ -249,13 +285,13 @@ class SLAPolicyForm(forms.ModelForm):
         except ValueError as exc:
             raise ValidationError(str(exc)) from exc
         if not values:
-            raise ValidationError("Enter at least one percentage, e.g. 75.")
+            raise ValidationError(gettext("Enter at least one percentage, e.g. 75."))
         return ", ".join(str(value) for value in values)
 
 
 class SLATargetForm(forms.ModelForm):
-    first_response_minutes = DurationMinutesField(label="First response")
-    resolution_minutes = DurationMinutesField(label="Resolution")
+    first_response_minutes = DurationMinutesField(label=_("First response"))
+    resolution_minutes = DurationMinutesField(label=_("Resolution"))
 
     class Meta:
         model = SLATarget
@@ -270,6 +306,8 @@ class SLATargetFormSet(forms.BaseInlineFormSet):
             priority = form.cleaned_data.get("priority")
             if priority in seen:
                 label = form.instance.get_priority_display()
-                form.add_error("priority", f"This policy already has a {label.lower()} target; keep one row for it.")
+                # Translators: %(priority)s is a priority in lower case, e.g. "high".
+                message = gettext("This policy already has a %(priority)s target; keep one row for it.")
+                form.add_error("priority", message % {"priority": label.lower()})
             seen.add(priority)
         super().clean()

@@ -12,10 +12,11 @@ from typing import Any
 import holidays
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import get_language, to_locale
 
 from . import config_version
-from .models import AuditEntry, BusinessCalendar, Holiday
+from .models import AuditEntry, BusinessCalendar, Holiday, Profile
 
 HOLIDAY_NAME_LENGTH = Holiday._meta.get_field("name").max_length
 
@@ -81,12 +82,34 @@ def calendar_compile(*, calendar: BusinessCalendar) -> BusinessCalendar:
 
 
 def audit_record(*, actor: Any, action: str, obj: Any, changes: dict[str, list[Any]]) -> AuditEntry:
-    """Append an entry to the audit log (admin changes to SLA policies, calendars, services, memberships)."""
+    """Append an entry to the audit log (admin changes to SLA policies, calendars, services, memberships).
+
+    The kind of thing and its name are stored in the source language (English), whatever the admin's
+    language: the log is one record, filtered by ``model``, not a page in one reader's language.
+    """
+    with translation.override(None):
+        model, shown = str(obj._meta.verbose_name), str(obj)[:200]
     return AuditEntry.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
-        model=str(obj._meta.verbose_name),
+        model=model,
         object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
+        object_repr=shown,
         changes=changes,
     )
+
+
+def profile_set_reading(*, user: Any, language: str, time_zone: str) -> Profile:
+    """The language and time zone a person reads the desk in (blank: browser's language, site's zone).
+
+    Validated like admin's form (``Profile.full_clean``): a language the site does not offer or a time
+    zone that does not exist is refused with a ValidationError at its field, and nothing is saved.
+    """
+    profile = Profile.objects.filter(user=user).first() or Profile(user=user)
+    profile.language, profile.time_zone = language, time_zone
+    profile.full_clean(exclude=["user"])
+    if profile.pk:
+        profile.save(update_fields=["language", "time_zone"])
+    else:
+        profile.save()
+    return profile

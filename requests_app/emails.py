@@ -9,14 +9,17 @@ carries an ``X-Servicedesk-Notification`` header with its outbox row id, so
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department, Membership, ReminderRule, Role
 from requests_app.models import (
@@ -31,6 +34,23 @@ from requests_app.models import (
 
 from . import extensions
 
+# A clock as the emails' sentences name it ("missed its first response target"), lower case.
+CLOCK_WORDS = {
+    # Translators: an SLA clock inside a sentence, e.g. "has used 75% of its first response target".
+    "first_response": _("first response"),
+    # Translators: an SLA clock inside a sentence, e.g. "missed its resolution target".
+    "resolution": _("resolution"),
+    # Translators: the clock of a request waiting on its requester, inside a sentence.
+    "waiting": _("waiting"),
+    # Translators: the clock of a promised update, inside a sentence.
+    "promise": _("promise"),
+}
+
+
+def clock_words(clock: str) -> str:
+    """A clock's name in the emails' sentences, in the active language ("first response")."""
+    return str(CLOCK_WORDS.get(clock, clock.replace("_", " ")))
+
 
 def message_id(key: str) -> str:
     """The same Message-ID for every transmission of one notification.
@@ -44,6 +64,22 @@ def message_id(key: str) -> str:
     return f"<servicedesk-{safe}@{domain}>"
 
 
+def readers(addresses: Iterable[str]) -> dict[tuple[str, str], list[str]]:
+    """The addresses grouped by the language and time zone their people read in (one query).
+
+    A person's profile chooses them; an address of nobody (a queue address) and a person who chose
+    nothing read the site's ``LANGUAGE_CODE`` and ``TIME_ZONE``.
+    """
+    chosen: dict[str, tuple[str, str]] = {}
+    people = get_user_model().objects.filter(email__in=addresses, is_active=True)
+    for address, language, zone in people.values_list("email", "profile__language", "profile__time_zone"):
+        chosen.setdefault(address, (language or settings.LANGUAGE_CODE, zone or settings.TIME_ZONE))
+    groups: dict[tuple[str, str], list[str]] = {}
+    for address in addresses:
+        groups.setdefault(chosen.get(address, (settings.LANGUAGE_CODE, settings.TIME_ZONE)), []).append(address)
+    return dict(sorted(groups.items()))
+
+
 def send_templated(
     template: str,
     context: dict[str, Any],
@@ -53,8 +89,11 @@ def send_templated(
 ) -> list[str]:
     """Render ``emails/<template>`` (subject, text, HTML) and send it; return who it went to.
 
-    ``X-Servicedesk-Notification`` carries the outbox row's id, ``X-Servicedesk-Mail`` the key of a
-    feedback-loop mail ("reminder:12:2"), so "exactly once" can be checked in any mailbox.
+    Each reader gets it in their own language and time zone ("by Thu 3 Dec, 13:00" in their zone): one
+    message per language and zone among the recipients. ``X-Servicedesk-Notification`` carries the
+    outbox row's id, ``X-Servicedesk-Mail`` the key of a feedback-loop mail ("reminder:12:2"), so
+    "exactly once" can be checked in any mailbox; the Message-ID is the same for every transmission of
+    one message (with the language and zone in it when readers differ).
     """
     recipients = sorted({address for address in to if address})
     if not recipients:
@@ -64,17 +103,21 @@ def send_templated(
         "site_url": settings.SITE_URL,
         "reopen_days": settings.REOPEN_WINDOW_DAYS,
     }
-    subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
-    text = render_to_string(f"emails/{template}.txt", context)
-    html = render_to_string(f"emails/{template}.html", context)
-    headers = {"X-Servicedesk-Notification": str(notification_id)} if notification_id else {}
-    if mail_key:
-        headers["X-Servicedesk-Mail"] = mail_key
-    if notification_id or mail_key:
-        headers["Message-ID"] = message_id(f"notification-{notification_id}" if notification_id else mail_key)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=recipients, headers=headers)
-    message.attach_alternative(html, "text/html")
-    message.send()
+    groups = readers(recipients)
+    for (language, zone), addresses in groups.items():
+        with translation.override(language), timezone.override(zoneinfo.ZoneInfo(zone)):
+            subject = " ".join(render_to_string(f"emails/{template}_subject.txt", context).split())
+            text = render_to_string(f"emails/{template}.txt", context)
+            html = render_to_string(f"emails/{template}.html", context)
+        headers = {"X-Servicedesk-Notification": str(notification_id)} if notification_id else {}
+        if mail_key:
+            headers["X-Servicedesk-Mail"] = mail_key
+        if notification_id or mail_key:
+            key = f"notification-{notification_id}" if notification_id else mail_key
+            headers["Message-ID"] = message_id(key if len(groups) == 1 else f"{key}-{language}-{zone}")
+        message = EmailMultiAlternatives(subject=subject, body=text, to=addresses, headers=headers)
+        message.attach_alternative(html, "text/html")
+        message.send()
     return recipients
 
 
@@ -194,7 +237,7 @@ def send_notification(notification: Notification) -> list[str]:
     context = {
         "sr": notification.request,
         "notification": notification,
-        "clock_label": notification.clock.replace("_", " "),
+        "clock_label": clock_words(notification.clock),
         "now": timezone.now(),
         **extra,
     }

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from departments.models import Department
 from departments.permissions import is_lead, is_member, member_department_ids, user_memberships
@@ -40,7 +41,7 @@ def get_request_for_user(user: AbstractBaseUser, reference: str, queryset: Query
     try:
         found = qs.filter(visible_requests_q(user)).get(reference=reference)
     except ServiceRequest.DoesNotExist:
-        raise Http404("No such request.") from None
+        raise Http404(_("No such request.")) from None
     bind_reference(found.reference)
     return found
 
@@ -63,7 +64,7 @@ def get_queue_department_for_user(user: AbstractBaseUser, slug: str) -> Departme
     for membership in user_memberships(user):
         if membership.department.slug == slug and membership.department.is_active:
             return membership.department
-    raise Http404("No such queue.")
+    raise Http404(_("No such queue."))
 
 
 def get_attachment_for_user(user: AbstractBaseUser, pk: int) -> Attachment:
@@ -71,10 +72,10 @@ def get_attachment_for_user(user: AbstractBaseUser, pk: int) -> Attachment:
     try:
         attachment = Attachment.objects.select_related("request", "comment").get(pk=pk)
     except Attachment.DoesNotExist:
-        raise Http404("No such attachment.") from None
+        raise Http404(_("No such attachment.")) from None
     sr = attachment.request
     if can_work_on(user, sr):
         return attachment
     if (is_requester(user, sr) or is_watcher(user, sr)) and not attachment.internal:
         return attachment
-    raise Http404("No such attachment.")
+    raise Http404(_("No such attachment."))

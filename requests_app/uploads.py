@@ -16,6 +16,8 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 SNIFF_BYTES = 8192
 # The extensions each type may have; a type missing here cannot be allowed (it has no safe name).
@@ -55,11 +57,12 @@ ZIP_BASED = {
     ".ods": "application/vnd.oasis.opendocument.spreadsheet",
     ".odp": "application/vnd.oasis.opendocument.presentation",
 }
+# What a refused type is called in the refusal ("“x.pdf” is an HTML page, which ..."); other types by their name.
 DESCRIPTIONS = {
-    "text/html": "an HTML page",
-    "image/svg+xml": "an SVG image",
-    "application/x-msdownload": "a Windows program",
-    "application/x-executable": "a program",
+    "text/html": _("an HTML page"),
+    "image/svg+xml": _("an SVG image"),
+    "application/x-msdownload": _("a Windows program"),
+    "application/x-executable": _("a program"),
 }
 
 
@@ -123,13 +126,31 @@ def validate_attachment(upload: UploadedFile) -> str:
     described = DESCRIPTIONS.get(found.content_type, found.content_type)
     if found.content_type not in allowed_types():
         raise ValidationError(
-            f"“{upload.name}” is {described}, which cannot be attached here. "
-            "Attach PDFs, images, office documents, text or zip files."
+            # Translators: %(kind)s is "an HTML page", "an SVG image"... or a media type ("application/x-dosexec").
+            gettext(
+                "“%(name)s” is %(kind)s, which cannot be attached here. "
+                "Attach PDFs, images, office documents, text or zip files."
+            )
+            % {"name": upload.name, "kind": described}
         )
     if found.extension not in EXTENSIONS.get(found.content_type, frozenset()):
         expected = ", ".join(sorted(EXTENSIONS.get(found.content_type, ())))
+        values = {"name": upload.name, "kind": described, "extension": found.extension, "expected": expected}
+        if not found.extension:
+            raise ValidationError(
+                # Translators: %(kind)s is what the file was found to be; %(expected)s the extensions it may have.
+                gettext(
+                    "“%(name)s” contains %(kind)s but is named without an extension; "
+                    "rename it (%(expected)s) or attach the right file."
+                )
+                % values
+            )
         raise ValidationError(
-            f"“{upload.name}” contains {described} but is named {found.extension or 'without an extension'}; "
-            f"rename it ({expected}) or attach the right file."
+            # Translators: %(extension)s is the file's extension (".png"); %(expected)s the right ones (".jpeg, .jpg").
+            gettext(
+                "“%(name)s” contains %(kind)s but is named %(extension)s; "
+                "rename it (%(expected)s) or attach the right file."
+            )
+            % values
         )
     return found.content_type

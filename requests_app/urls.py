@@ -9,6 +9,7 @@ urlpatterns = [
     path("services/<int:pk>/", views.service_detail, name="service_detail"),
     path("my/requests/", views.my_requests, name="my_requests"),
     path("my/profile/", views.profile, name="profile"),
+    path("my/profile/reading/", views.reading_set, name="reading_set"),
     path("my/tokens/", views.api_token_create, name="api_token_create"),
     path("my/tokens/<int:pk>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("queues/<slug:slug>/", views.queue, name="queue"),

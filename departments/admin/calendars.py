@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Case, Count, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from departments import business_time
 
@@ -32,7 +34,8 @@ from ..models import (
     WorkingInterval,
 )
 
-DAY_ABBREVIATIONS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+# Translators: weekday abbreviations in the summary of a working week, e.g. "Mon-Fri 09:00-17:00".
+DAY_ABBREVIATIONS = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
 # Most urgent first, as people read a policy ("critical: 30 minutes ...").
 PRIORITIES_BY_URGENCY = sorted(Priority, key=lambda p: -PRIORITY_RANK[p])
 PRIORITY_ORDERING = Case(
@@ -54,14 +57,21 @@ def week_summary(intervals: Iterable[WorkingInterval]) -> str:
         days = list(group)
         if not hours:
             continue
-        span = DAY_ABBREVIATIONS[days[0]]
+        span = str(DAY_ABBREVIATIONS[days[0]])
         if len(days) > 1:
-            span += f"-{DAY_ABBREVIATIONS[days[-1]]}"
-        times = " and ".join(
-            f"{business_time.format_minutes(start)}-{business_time.format_minutes(end)}" for start, end in hours
-        )
-        parts.append(f"{span} {times}")
-    return ", ".join(parts) or "No working time"
+            # Translators: a range of weekdays, e.g. "Mon-Fri".
+            span = gettext("%(first)s-%(last)s") % {"first": span, "last": DAY_ABBREVIATIONS[days[-1]]}
+        times = business_time.format_interval(hours[0])
+        for interval in hours[1:]:
+            # Translators: working hours of one day, e.g. "08:00-12:00 and 13:00-17:00" (applied once per
+            # further interval: "08:00-10:00 and 11:00-12:00 and 13:00-17:00").
+            times = gettext("%(intervals)s and %(interval)s") % {
+                "intervals": times,
+                "interval": business_time.format_interval(interval),
+            }
+        # Translators: days and their working hours, e.g. "Mon-Fri 08:00-12:00 and 13:00-17:00".
+        parts.append(gettext("%(days)s %(hours)s") % {"days": span, "hours": times})
+    return ", ".join(parts) or gettext("No working time")
 
 
 class WorkingIntervalInline(admin.TabularInline):
@@ -70,7 +80,7 @@ class WorkingIntervalInline(admin.TabularInline):
     extra = 1
     fields = ["weekday", "start", "end"]
     formfield_overrides = {models.TimeField: {"widget": AdminTimeWidget(format="%H:%M")}}
-    verbose_name_plural = "Working hours (several intervals a day are fine, e.g. 08:00-12:00 and 13:00-17:00)"
+    verbose_name_plural = _("Working hours (several intervals a day are fine, e.g. 08:00-12:00 and 13:00-17:00)")
 
 
 class HolidayInline(admin.TabularInline):
@@ -98,17 +108,17 @@ class BusinessCalendarAdmin(AuditedAdmin):
         super().save_related(request, form, formsets, change)
         services.calendar_compile(calendar=form.instance)
 
-    @admin.display(description="Working week")
+    @admin.display(description=_("Working week"))
     def working_week(self, calendar: BusinessCalendar) -> str:
         if calendar.pk is None:
-            return "Shown once the calendar is saved."
+            return gettext("Shown once the calendar is saved.")
         return week_summary(calendar.intervals.all())
 
-    @admin.display(description="Holidays", ordering="holiday_total")
+    @admin.display(description=_("Holidays"), ordering="holiday_total")
     def holiday_count(self, calendar: BusinessCalendar) -> int:
         return calendar.holiday_total
 
-    @admin.action(description="Import public holidays", permissions=["change"])
+    @admin.action(description=_("Import public holidays"), permissions=["change"])
     def import_public_holidays(self, request: HttpRequest, queryset: QuerySet[BusinessCalendar]) -> HttpResponse | None:
         """An intermediate page asks what to import; on a valid answer, each selected calendar gets the holidays."""
         calendars = list(queryset)
@@ -124,16 +134,21 @@ class BusinessCalendarAdmin(AuditedAdmin):
                 audit_objects(request.user, calendars, befores)
             except NotImplementedError as exc:
                 # The form checks the codes against the package's list; this catches what that list misses.
-                form.add_error(None, f"The holidays package cannot import this: {exc}.")
+                # Translators: %(problem)s is the holidays package's own (English) explanation.
+                message = gettext("The holidays package cannot import this: %(problem)s.") % {"problem": exc}
+                form.add_error(None, message)
             else:
                 for calendar, (imported, existing) in results:
-                    plural = "s" if imported != 1 else ""
-                    message = f"Imported {imported} holiday{plural} ({existing} already there) into {calendar.name}."
+                    message = ngettext(
+                        "Imported %(count)s holiday (%(existing)s already there) into %(calendar)s.",
+                        "Imported %(count)s holidays (%(existing)s already there) into %(calendar)s.",
+                        imported,
+                    ) % {"count": imported, "existing": existing, "calendar": calendar.name}
                     self.message_user(request, message, messages.SUCCESS)
                 return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Import public holidays",
+            "title": gettext("Import public holidays"),
             "opts": self.model._meta,
             "form": form,
             "calendars": calendars,

@@ -9,8 +9,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.db.models import Case, Value, When
 from django.http import HttpRequest
+from django.utils.functional import lazy
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..audit import AuditedAdmin
 from ..models import (
@@ -40,7 +43,7 @@ class ReminderRuleInline(admin.StackedInline):
     model = ReminderRule
     extra = 1
     can_delete = True
-    verbose_name_plural = "Reminder rules (leave as is for the defaults)"
+    verbose_name_plural = _("Reminder rules (leave as is for the defaults)")
     fields = [
         ("remind_requester_after_hours", "promise_reminder_minutes"),
         ("auto_close_after_days", "auto_close_warning_days"),
@@ -56,18 +59,17 @@ class MembershipInline(admin.TabularInline):
     fields = ["user", "role", "is_available"]
 
 
+def _canned_responses_heading() -> str:
+    placeholders = ", ".join("{{ %s }}" % name for name in CANNED_PLACEHOLDERS)  # noqa: UP031
+    # Translators: %(placeholders)s lists the {{ name }} placeholders, e.g. "{{ reference }}, {{ title }}".
+    return gettext("Canned responses (placeholders: %(placeholders)s)") % {"placeholders": placeholders}
+
+
 class CannedResponseInline(admin.StackedInline):
     model = CannedResponse
     extra = 0
     fields = ["title", "body"]
-    verbose_name_plural = (
-        "Canned responses (placeholders: "
-        + ", ".join(
-            "{{ %s }}" % name  # noqa: UP031
-            for name in CANNED_PLACEHOLDERS
-        )
-        + ")"
-    )
+    verbose_name_plural = lazy(_canned_responses_heading, str)()
 
 
 @admin.register(Department)
@@ -86,8 +88,8 @@ class DepartmentAdmin(AuditedAdmin):
         others = [name for name in self.get_fields(request, obj) if name not in service_levels + triage]
         return [
             (None, {"fields": others}),
-            ("Service levels", {"fields": service_levels}),
-            ("Triage", {"fields": triage}),
+            (gettext("Service levels"), {"fields": service_levels}),
+            (gettext("Triage"), {"fields": triage}),
         ]
 
 
@@ -127,8 +129,8 @@ class CannedResponseAdmin(admin.ModelAdmin):
 
 @admin.register(Profile)
 class ProfileAdmin(admin.ModelAdmin):
-    list_display = ["user", "department", "employment"]
-    list_filter = ["department", "employment"]
+    list_display = ["user", "department", "employment", "language", "time_zone"]
+    list_filter = ["department", "employment", "language"]
     list_select_related = ["user", "department"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "user__email"]
     autocomplete_fields = ["user"]
@@ -137,8 +139,8 @@ class ProfileAdmin(admin.ModelAdmin):
 class ProfileInline(admin.StackedInline):
     model = Profile
     can_delete = False
-    fields = ["department", "employment"]
-    verbose_name_plural = "Where they work"
+    fields = ["department", "employment", "language", "time_zone"]
+    verbose_name_plural = _("Where they work, their language and time zone")
 
 
 User = get_user_model()
@@ -153,7 +155,7 @@ class PersonAdmin(UserAdmin):
     list_display = [*UserAdmin.list_display, "home_department"]
     list_select_related = ["profile__department"]
 
-    @admin.display(description="Department", ordering="profile__department__name")
+    @admin.display(description=_("Department"), ordering="profile__department__name")
     def home_department(self, user: AbstractBaseUser) -> str:
         profile = getattr(user, "profile", None)
         return profile.department.name if profile and profile.department else "—"
@@ -180,21 +182,29 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False
 
-    @admin.display(description="Changed")
+    @admin.display(description=_("Changed"))
     def changed_fields(self, entry: AuditEntry) -> str:
         return ", ".join(entry.changes)
 
-    @admin.display(description="Before → after")
+    @admin.display(description=_("Before → after"))
     def changes_table(self, entry: AuditEntry) -> SafeString:
         rows = format_html_join(
             "",
             "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
             ((field, _shown(before), _shown(after)) for field, (before, after) in entry.changes.items()),
         )
-        return format_html("<table><tr><th>Field</th><th>Before</th><th>After</th></tr>{}</table>", rows)
+        return format_html(
+            "<table><tr><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>",
+            gettext("Field"),
+            gettext("Before"),
+            gettext("After"),
+            rows,
+        )
 
 
 def _shown(value: object) -> str:
+    """A value of the audit log as stored (in English, see ``departments.audit``); "(none)" in the reader's
+    language."""
     if isinstance(value, list):
-        return "; ".join(str(v) for v in value) or "(none)"
-    return "(none)" if value in (None, "") else str(value)
+        return "; ".join(str(v) for v in value) or gettext("(none)")
+    return gettext("(none)") if value in (None, "") else str(value)

@@ -10,9 +10,11 @@ from django.contrib import admin
 from django.db import models
 from django.db.models import Case, Prefetch, Q, QuerySet, Value, When
 from django.http import HttpRequest
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils import dateformat, timezone
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from departments import business_time
 
@@ -44,9 +46,18 @@ PRIORITY_ORDERING = Case(
 
 
 def format_due(instant: datetime, calendar: business_time.Calendar) -> str:
-    """ "Mon 23 Nov 2026 12:00 CET": in the calendar's zone, where the people who must meet it work."""
+    """ "Mon 23 Nov 2026 12:00 CET": in the calendar's zone, where the people who must meet it work.
+
+    Day and month names in the active language (Django's own translations of them)."""
     local = instant.astimezone(calendar.tz)
-    return f"{local:%a} {local.day} {local:%b %Y %H:%M %Z}"
+    return dateformat.format(local, "D j M Y H:i T")
+
+
+def _sentence(text: str, **values: object) -> SafeString:
+    """A translated sentence (``%(name)s`` placeholders) as HTML: the sentence and its values escaped, except
+    values already safe (a name in ``<strong>``), as ``format_html`` does for ``{}``."""
+    escaped = {name: conditional_escape(value) for name, value in values.items()}
+    return mark_safe(conditional_escape(text) % escaped)  # noqa: S308 - the sentence and every value escaped
 
 
 def policy_preview(policy: SLAPolicy, now: datetime) -> SafeString:
@@ -60,7 +71,7 @@ def policy_preview(policy: SLAPolicy, now: datetime) -> SafeString:
     """
     targets = sorted(policy.targets.all(), key=lambda target: -PRIORITY_RANK[target.priority])
     if not targets:
-        return format_html("<p>{}</p>", "Add targets below and save to see when requests would be due.")
+        return format_html("<p>{}</p>", gettext("Add targets below and save to see when requests would be due."))
     users: dict[int | None, list[str]] = {}
     for name, calendar_id in Department.objects.filter(default_sla_policy=policy).values_list("name", "calendar_id"):
         users.setdefault(calendar_id, []).append(name)
@@ -76,9 +87,8 @@ def policy_preview(policy: SLAPolicy, now: datetime) -> SafeString:
     )
     sections = [(calendar.name, calendar.time_zone, calendar, users[calendar.pk]) for calendar in calendars]
     if None in users or not users:
-        sections.append(
-            ("the default calendar", f"Monday-Friday 09:00-17:00, {settings.TIME_ZONE}", None, users.get(None, []))
-        )
+        default = gettext("Monday-Friday 09:00-17:00, %(time_zone)s") % {"time_zone": settings.TIME_ZONE}
+        sections.append((gettext("the default calendar"), default, None, users.get(None, [])))
     return format_html_join("", "{}", ((_preview_section(*section, targets, now),) for section in sections))
 
 
@@ -90,18 +100,24 @@ def _preview_section(
     targets: list[SLATarget],
     now: datetime,
 ) -> SafeString:
-    used_by = f"used by {', '.join(users)}" if users else "used by no department or service yet"
+    calendar_name = format_html("<strong>{}</strong>", name)
+    users_text = ", ".join(users)
     try:
         arithmetic = calendar.to_sla_calendar() if calendar else default_sla_calendar()
         lines = [
-            format_html(
-                "A {} request filed now would get a first response by {}, a resolution by {}.",
-                target.get_priority_display().lower(),
-                format_due(
+            _sentence(
+                # Translators: %(priority)s is a priority in lower case ("high"); the others are due times,
+                # e.g. "Mon 23 Nov 2026 12:00 CET".
+                gettext(
+                    "A %(priority)s request filed now would get a first response by %(first_response)s, "
+                    "a resolution by %(resolution)s."
+                ),
+                priority=target.get_priority_display().lower(),
+                first_response=format_due(
                     business_time.add_business_time(arithmetic, now, timedelta(minutes=target.first_response_minutes)),
                     arithmetic,
                 ),
-                format_due(
+                resolution=format_due(
                     business_time.add_business_time(arithmetic, now, timedelta(minutes=target.resolution_minutes)),
                     arithmetic,
                 ),
@@ -109,15 +125,31 @@ def _preview_section(
             for target in targets
         ]
     except (business_time.CalendarError, ZoneInfoNotFoundError, ValueError) as exc:
-        return format_html(
-            "<p>On <strong>{}</strong> ({}), {}: due times cannot be computed: {}</p>", name, detail, used_by, exc
-        )
+        if users:
+            # Translators: %(calendar)s is a calendar's name, %(detail)s its time zone or hours, %(users)s the
+            # departments and services using it; %(problem)s says what is wrong with the calendar.
+            text = gettext("On %(calendar)s (%(detail)s), used by %(users)s: due times cannot be computed: %(problem)s")
+        else:
+            # Translators: %(calendar)s is a calendar's name, %(detail)s its time zone or hours; %(problem)s
+            # says what is wrong with the calendar.
+            text = gettext(
+                "On %(calendar)s (%(detail)s), used by no department or service yet: "
+                "due times cannot be computed: %(problem)s"
+            )
+        sentence = _sentence(text, calendar=calendar_name, detail=detail, users=users_text, problem=exc)
+        return format_html("<p>{}</p>", sentence)
+    if users:
+        # Translators: %(now)s is the current time, %(calendar)s a calendar's name, %(detail)s its time zone or
+        # hours, %(users)s the departments and services using it. A list of due times follows.
+        text = gettext("Filed now (%(now)s) on %(calendar)s (%(detail)s), used by %(users)s:")
+    else:
+        # Translators: %(now)s is the current time, %(calendar)s a calendar's name, %(detail)s its time zone or
+        # hours. A list of due times follows.
+        text = gettext("Filed now (%(now)s) on %(calendar)s (%(detail)s), used by no department or service yet:")
+    heading = _sentence(text, now=format_due(now, arithmetic), calendar=calendar_name, detail=detail, users=users_text)
     return format_html(
-        "<p>Filed now ({}) on <strong>{}</strong> ({}), {}:</p><ul>{}</ul>",
-        format_due(now, arithmetic),
-        name,
-        detail,
-        used_by,
+        "<p>{}</p><ul>{}</ul>",
+        heading,
         format_html_join("", "<li>{}</li>", ((line,) for line in lines)),
     )
 
@@ -128,11 +160,12 @@ class SLATargetInline(admin.TabularInline):
     model = SLATarget
     form = SLATargetForm
     formset = SLATargetFormSet
-    verbose_name = "target"
+    verbose_name = _("target")
     extra = 0
     max_num = len(Priority.choices)
     fields = ["priority", "first_response_minutes", "resolution_minutes"]
-    verbose_name_plural = "Targets (in business time: 4h, 2d 4h with a day of 8 hours, or minutes)"
+    # Translators: keep 4h and 2d 4h as they are: they are what the fields read.
+    verbose_name_plural = _("Targets (in business time: 4h, 2d 4h with a day of 8 hours, or minutes)")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[SLATarget]:
         return super().get_queryset(request).order_by(PRIORITY_ORDERING)
@@ -154,7 +187,7 @@ class SLAPolicyAdmin(AuditedAdmin):
     search_fields = ["name"]
     fieldsets = [
         (None, {"fields": ["name", "description", "warning_thresholds", "round_the_clock"]}),
-        ("When would a request be due?", {"fields": ["due_time_preview"]}),
+        (_("When would a request be due?"), {"fields": ["due_time_preview"]}),
     ]
     readonly_fields = ["due_time_preview"]
     inlines = [SLATargetInline]
@@ -171,17 +204,23 @@ class SLAPolicyAdmin(AuditedAdmin):
             kwargs["initial"] = [{"priority": priority} for priority in missing_priorities(obj)]
         return kwargs
 
-    @admin.display(description="Targets (first response / resolution)")
+    @admin.display(description=_("Targets (first response / resolution)"))
     def targets_summary(self, policy: SLAPolicy) -> str:
         targets = sorted(policy.targets.all(), key=lambda target: -PRIORITY_RANK[target.priority])
+        # Translators: one priority's targets in a list, e.g. "High 4h / 2d".
+        text = gettext("%(priority)s %(first_response)s / %(resolution)s")
         return ", ".join(
-            f"{t.get_priority_display()} {business_time.format_duration(t.first_response_minutes)}"
-            f" / {business_time.format_duration(t.resolution_minutes)}"
+            text
+            % {
+                "priority": t.get_priority_display(),
+                "first_response": business_time.format_duration(t.first_response_minutes),
+                "resolution": business_time.format_duration(t.resolution_minutes),
+            }
             for t in targets
         )
 
-    @admin.display(description="Preview")
+    @admin.display(description=_("Preview"))
     def due_time_preview(self, policy: SLAPolicy) -> SafeString | str:
         if policy.pk is None:
-            return "Save the policy to see when requests would be due."
+            return gettext("Save the policy to see when requests would be due.")
         return policy_preview(policy, timezone.now())

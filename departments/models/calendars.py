@@ -8,24 +8,27 @@ from zoneinfo import ZoneInfo, available_timezones
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from departments import business_time
 
 WEEKDAYS = [
-    (0, "Monday"),
-    (1, "Tuesday"),
-    (2, "Wednesday"),
-    (3, "Thursday"),
-    (4, "Friday"),
-    (5, "Saturday"),
-    (6, "Sunday"),
+    (0, _("Monday")),
+    (1, _("Tuesday")),
+    (2, _("Wednesday")),
+    (3, _("Thursday")),
+    (4, _("Friday")),
+    (5, _("Saturday")),
+    (6, _("Sunday")),
 ]
 
 
 def validate_time_zone(value: str) -> None:
     # "localtime" follows the host's setting and "Factory" is no place: neither is a business location.
     if value not in available_timezones() or value in {"localtime", "Factory"}:
-        raise ValidationError(f"“{value}” is not a time zone name such as Europe/Berlin or America/New_York.")
+        message = gettext("“%(value)s” is not a time zone name such as Europe/Berlin or America/New_York.")
+        raise ValidationError(message % {"value": value})
 
 
 class BusinessCalendar(models.Model):
@@ -77,7 +80,7 @@ class WorkingInterval(models.Model):
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="intervals")
     weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS)
     start = models.TimeField()
-    end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+    end = models.TimeField(help_text=_("00:00 means midnight at the end of the day."))
 
     class Meta:
         ordering = ["weekday", "start"]
@@ -95,7 +98,7 @@ class WorkingInterval(models.Model):
             return
         start, end = self.minutes
         if end <= start:
-            raise ValidationError({"end": "The end must be after the start (use 00:00 for midnight)."})
+            raise ValidationError({"end": gettext("The end must be after the start (use 00:00 for midnight).")})
 
 
 class Holiday(models.Model):

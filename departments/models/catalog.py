@@ -11,6 +11,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from departments import business_time
 
@@ -33,9 +35,9 @@ class Service(models.Model):
     department = models.ForeignKey("departments.Department", on_delete=models.CASCADE, related_name="services")
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=80)
-    description = models.TextField(help_text="One or two sentences shown in the catalog.")
-    what_you_get = models.TextField(blank=True, help_text="The service standard: what the requester receives.")
-    what_to_provide = models.TextField(blank=True, help_text="What the requester must provide for us to act.")
+    description = models.TextField(help_text=_("One or two sentences shown in the catalog."))
+    what_you_get = models.TextField(blank=True, help_text=_("The service standard: what the requester receives."))
+    what_to_provide = models.TextField(blank=True, help_text=_("What the requester must provide for us to act."))
     default_priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     sla_policy = models.ForeignKey(
         "departments.SLAPolicy",
@@ -43,7 +45,7 @@ class Service(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="services",
-        help_text="Leave empty to use the department's default policy.",
+        help_text=_("Leave empty to use the department's default policy."),
     )
     calendar = models.ForeignKey(
         "departments.BusinessCalendar",
@@ -51,7 +53,7 @@ class Service(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="services",
-        help_text="Overrides the department's business hours for this service.",
+        help_text=_("Overrides the department's business hours for this service."),
     )
     default_assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -59,7 +61,7 @@ class Service(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Gets new requests for this service when the department assigns by service.",
+        help_text=_("Gets new requests for this service when the department assigns by service."),
     )
     is_active = models.BooleanField(default=True)
 
@@ -83,7 +85,11 @@ class Service(models.Model):
         serves_here = Membership.objects.filter(user_id=self.default_assignee_id, department_id=self.department_id)
         if not serves_here.exists():
             raise ValidationError(
-                {"default_assignee": "The default assignee must be an agent or lead of the service's department."}
+                {
+                    "default_assignee": gettext(
+                        "The default assignee must be an agent or lead of the service's department."
+                    )
+                }
             )
 
     @property
@@ -111,14 +117,14 @@ class Service(models.Model):
 
 
 class FieldType(models.TextChoices):
-    SHORT_TEXT = "short_text", "Short text"
-    LONG_TEXT = "long_text", "Long text"
-    NUMBER = "number", "Number"
-    DATE = "date", "Date"
-    CHOICE = "choice", "Single choice"
-    MULTI_CHOICE = "multi_choice", "Multiple choice"
-    CHECKBOX = "checkbox", "Checkbox"
-    FILE = "file", "File"
+    SHORT_TEXT = "short_text", _("Short text")
+    LONG_TEXT = "long_text", _("Long text")
+    NUMBER = "number", _("Number")
+    DATE = "date", _("Date")
+    CHOICE = "choice", _("Single choice")
+    MULTI_CHOICE = "multi_choice", _("Multiple choice")
+    CHECKBOX = "checkbox", _("Checkbox")
+    FILE = "file", _("File")
 
 
 CHOICE_TYPES = {FieldType.CHOICE, FieldType.MULTI_CHOICE}
@@ -131,14 +137,14 @@ class ServiceField(models.Model):
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="fields")
     name = models.CharField(
         max_length=50,
-        validators=[RegexValidator(FIELD_NAME_RE.pattern, "Lower-case letters, digits and _; start with a letter.")],
-        help_text="Machine name, unique within the service (e.g. asset_tag).",
+        validators=[RegexValidator(FIELD_NAME_RE.pattern, _("Lower-case letters, digits and _; start with a letter."))],
+        help_text=_("Machine name, unique within the service (e.g. asset_tag)."),
     )
     label = models.CharField(max_length=120)
     field_type = models.CharField(max_length=20, choices=FieldType.choices, default=FieldType.SHORT_TEXT)
     required = models.BooleanField(default=False)
     help_text = models.CharField(max_length=255, blank=True)
-    choices = models.TextField(blank=True, help_text="For choice fields: one option per line.")
+    choices = models.TextField(blank=True, help_text=_("For choice fields: one option per line."))
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -148,7 +154,7 @@ class ServiceField(models.Model):
             models.CheckConstraint(
                 condition=~Q(field_type__in=["choice", "multi_choice"]) | ~Q(choices=""),
                 name="servicefield_choice_needs_choices",
-                violation_error_message="A choice field needs at least one choice.",
+                violation_error_message=_("A choice field needs at least one choice."),
             ),
         ]
 
@@ -161,8 +167,8 @@ class ServiceField(models.Model):
 
     def clean(self) -> None:
         if self.field_type in CHOICE_TYPES and not self.choice_list:
-            raise ValidationError({"choices": "A choice field needs at least one choice (one per line)."})
+            raise ValidationError({"choices": gettext("A choice field needs at least one choice (one per line).")})
         if self.field_type not in CHOICE_TYPES and self.choice_list:
-            raise ValidationError({"choices": "Only choice fields take choices; clear this box."})
+            raise ValidationError({"choices": gettext("Only choice fields take choices; clear this box.")})
         if len(set(self.choice_list)) != len(self.choice_list):
-            raise ValidationError({"choices": "Each choice must appear only once."})
+            raise ValidationError({"choices": gettext("Each choice must appear only once.")})

@@ -6,14 +6,16 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
-from .calendars import BusinessCalendar
+from .calendars import BusinessCalendar, validate_time_zone
 
 
 class AssignmentRule(models.TextChoices):
-    MANUAL = "manual", "Manual: agents claim, leads assign"
-    ROUND_ROBIN = "round_robin", "Round robin among agents marked available"
-    BY_SERVICE = "by_service", "By service: each service's default assignee"
+    MANUAL = "manual", _("Manual: agents claim, leads assign")
+    ROUND_ROBIN = "round_robin", _("Round robin among agents marked available")
+    BY_SERVICE = "by_service", _("By service: each service's default assignee")
 
 
 class Department(models.Model):
@@ -23,13 +25,13 @@ class Department(models.Model):
         max_length=8,
         unique=True,
         validators=[
-            RegexValidator(r"^[A-Z][A-Z0-9]{0,7}$", "Use 1-8 capital letters or digits, starting with a letter.")
+            RegexValidator(r"^[A-Z][A-Z0-9]{0,7}$", _("Use 1-8 capital letters or digits, starting with a letter."))
         ],
-        help_text='Shown before request numbers, e.g. "IT" gives IT-1042.',
+        help_text=_('Shown before request numbers, e.g. "IT" gives IT-1042.'),
     )
     description = models.TextField(blank=True)
     queue_email = models.EmailField(
-        blank=True, help_text="If set, new-request notifications go here instead of to every agent."
+        blank=True, help_text=_("If set, new-request notifications go here instead of to every agent.")
     )
     is_active = models.BooleanField(default=True)
     default_sla_policy = models.ForeignKey(
@@ -38,7 +40,7 @@ class Department(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="Used by services of this department that have no policy of their own.",
+        help_text=_("Used by services of this department that have no policy of their own."),
     )
     calendar = models.ForeignKey(
         BusinessCalendar,
@@ -46,7 +48,7 @@ class Department(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="departments",
-        help_text="Business hours for SLA targets; empty means Monday-Friday 09:00-17:00 in the site's time zone.",
+        help_text=_("Business hours for SLA targets; empty means Monday-Friday 09:00-17:00 in the site's time zone."),
     )
     # The last request number handed out; incremented with a conditional UPDATE
     # in the filing transaction so two filings never share a number.
@@ -55,7 +57,7 @@ class Department(models.Model):
         max_length=20,
         choices=AssignmentRule.choices,
         default=AssignmentRule.MANUAL,
-        help_text="How new requests get an assignee, applied when they are filed.",
+        help_text=_("How new requests get an assignee, applied when they are filed."),
     )
     # Round robin hands the next request to the available member with the lowest turn and gives them
     # the next value of this counter; the department row is locked while filing, so turns never tie.
@@ -72,8 +74,8 @@ class Department(models.Model):
 
 
 class Role(models.TextChoices):
-    AGENT = "agent", "Agent"
-    LEAD = "lead", "Lead"
+    AGENT = "agent", _("Agent")
+    LEAD = "lead", _("Lead")
 
 
 class Membership(models.Model):
@@ -81,9 +83,9 @@ class Membership(models.Model):
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
     is_available = models.BooleanField(
-        "available for assignment",
+        _("available for assignment"),
         default=True,
-        help_text="Round robin only assigns to members marked available (off while on leave).",
+        help_text=_("Round robin only assigns to members marked available (off while on leave)."),
     )
     round_robin_turn = models.PositiveBigIntegerField(default=0, editable=False)
 
@@ -96,9 +98,9 @@ class Membership(models.Model):
 
 
 class EmploymentType(models.TextChoices):
-    EMPLOYEE = "employee", "Employee"
-    CONTRACTOR = "contractor", "Contractor"
-    TEMP = "temp", "Temporary staff"
+    EMPLOYEE = "employee", _("Employee")
+    CONTRACTOR = "contractor", _("Contractor")
+    TEMP = "temp", _("Temporary staff")
 
 
 class Profile(models.Model):
@@ -115,9 +117,27 @@ class Profile(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="employees",
-        help_text="The department this person works in (not the queues they serve).",
+        help_text=_("The department this person works in (not the queues they serve)."),
     )
     employment = models.CharField(max_length=12, choices=EmploymentType.choices, default=EmploymentType.EMPLOYEE)
+    # The language and time zone this person reads the desk in; blank: the browser's language and the
+    # site's TIME_ZONE. Business time stays on the serving department's calendar whatever is chosen here.
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Blank: the language the browser asks for."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("Blank: the site's time zone. Times on pages and in emails are shown in this zone."),
+    )
 
     def __str__(self) -> str:
-        return f"{self.user} ({self.department or 'no department'})"
+        if self.department is None:
+            return gettext("%(person)s (no department)") % {"person": self.user}
+        return f"{self.user} ({self.department})"

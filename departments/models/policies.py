@@ -5,13 +5,15 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Priority(models.TextChoices):
-    LOW = "low", "Low"
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
 
 
 # Ordering key for "sort by priority": higher number, more urgent.
@@ -26,17 +28,17 @@ class SLAPolicy(models.Model):
     warning_thresholds = models.CharField(
         max_length=60,
         default="75",
-        help_text="Percentages of a target at which to warn, comma-separated, e.g. 50, 75, 90.",
+        help_text=_("Percentages of a target at which to warn, comma-separated, e.g. 50, 75, 90."),
     )
     round_the_clock = models.BooleanField(
-        "24/7",
+        _("24/7"),
         default=False,
-        help_text="Send warnings and reminders to staff at any hour instead of waiting for working hours.",
+        help_text=_("Send warnings and reminders to staff at any hour instead of waiting for working hours."),
     )
 
     class Meta:
-        verbose_name = "SLA policy"
-        verbose_name_plural = "SLA policies"
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -61,7 +63,8 @@ def parse_thresholds(text: str) -> list[int]:
         if not part:
             continue
         if not part.isdigit() or not 1 <= int(part) <= 99:
-            raise ValueError(f"“{part}” is not a warning threshold: use whole percentages from 1 to 99.")
+            message = gettext("“%(value)s” is not a warning threshold: use whole percentages from 1 to 99.")
+            raise ValueError(message % {"value": part})
         values.append(int(part))
     return sorted(set(values))
 
@@ -70,10 +73,10 @@ class SLATarget(models.Model):
     policy = models.ForeignKey(SLAPolicy, on_delete=models.CASCADE, related_name="targets")
     priority = models.CharField(max_length=10, choices=Priority.choices)
     first_response_minutes = models.PositiveIntegerField(
-        validators=[MinValueValidator(1)], help_text="Business minutes to the first public reply."
+        validators=[MinValueValidator(1)], help_text=_("Business minutes to the first public reply.")
     )
     resolution_minutes = models.PositiveIntegerField(
-        validators=[MinValueValidator(1)], help_text="Business minutes to resolution."
+        validators=[MinValueValidator(1)], help_text=_("Business minutes to resolution.")
     )
 
     class Meta:
@@ -90,5 +93,9 @@ class SLATarget(models.Model):
             and self.resolution_minutes < self.first_response_minutes
         ):
             raise ValidationError(
-                {"resolution_minutes": "The resolution target cannot be shorter than the first-response target."}
+                {
+                    "resolution_minutes": gettext(
+                        "The resolution target cannot be shorter than the first-response target."
+                    )
+                }
             )

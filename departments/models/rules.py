@@ -7,6 +7,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .org import Department
 
@@ -19,29 +21,30 @@ class ReminderRule(models.Model):
 
     department = models.OneToOneField(Department, on_delete=models.CASCADE, related_name="reminder_rule")
     remind_requester_after_hours = models.PositiveIntegerField(
-        default=16, help_text="Business hours of waiting on the requester before reminding them; 0 never reminds."
+        default=16,
+        help_text=_("Business hours of waiting on the requester before reminding them; 0 never reminds."),
     )
     auto_close_after_days = models.PositiveIntegerField(
         default=5,
-        help_text="Business days (of 8 business hours) of silence while waiting before closing; 0 never closes.",
+        help_text=_("Business days (of 8 business hours) of silence while waiting before closing; 0 never closes."),
     )
     auto_close_warning_days = models.PositiveIntegerField(
-        default=1, help_text="Business days before auto-closing to send the requester a last warning."
+        default=1, help_text=_("Business days before auto-closing to send the requester a last warning.")
     )
-    request_feedback = models.BooleanField(default=True, help_text="Ask the requester to rate resolved requests.")
-    escalate_to_leads = models.BooleanField(default=True, help_text="Send breaches to the department's leads.")
+    request_feedback = models.BooleanField(default=True, help_text=_("Ask the requester to rate resolved requests."))
+    escalate_to_leads = models.BooleanField(default=True, help_text=_("Send breaches to the department's leads."))
     extra_escalation_emails = models.TextField(
-        blank=True, help_text="More addresses that receive breach escalations, one per line or comma-separated."
+        blank=True, help_text=_("More addresses that receive breach escalations, one per line or comma-separated.")
     )
     promise_reminder_minutes = models.PositiveIntegerField(
-        default=60, help_text="Remind an agent this many minutes before a promised update is due."
+        default=60, help_text=_("Remind an agent this many minutes before a promised update is due.")
     )
 
     class Meta:
-        verbose_name = "reminder rule"
+        verbose_name = _("reminder rule")
 
     def __str__(self) -> str:
-        return f"Reminder rules of {self.department}"
+        return gettext("Reminder rules of %(department)s") % {"department": self.department}
 
     @classmethod
     def defaults(cls, department: Department) -> ReminderRule:
@@ -56,23 +59,24 @@ class ReminderRule(models.Model):
             try:
                 validate_email(address)
             except ValidationError:
-                raise ValidationError({"extra_escalation_emails": f"“{address}” is not an email address."}) from None
+                message = gettext("“%(address)s” is not an email address.") % {"address": address}
+                raise ValidationError({"extra_escalation_emails": message}) from None
         if self.auto_close_after_days and self.auto_close_warning_days >= self.auto_close_after_days:
             raise ValidationError(
-                {"auto_close_warning_days": "The last warning must come before the auto-close (fewer days)."}
+                {"auto_close_warning_days": gettext("The last warning must come before the auto-close (fewer days).")}
             )
 
 
 # {{ name }} placeholders a canned response may use, and what each stands for.
 CANNED_PLACEHOLDERS = {
-    "requester_first_name": "the requester's first name (or user name)",
-    "requester_name": "the requester's full name",
-    "reference": "the request's reference, e.g. IT-1042",
-    "title": "the request's title",
-    "service": "the service's name",
-    "department": "the department's name",
-    "agent_first_name": "the first name of the agent who inserts it",
-    "agent_name": "the full name of the agent who inserts it",
+    "requester_first_name": _("the requester's first name (or user name)"),
+    "requester_name": _("the requester's full name"),
+    "reference": _("the request's reference, e.g. IT-1042"),
+    "title": _("the request's title"),
+    "service": _("the service's name"),
+    "department": _("the department's name"),
+    "agent_first_name": _("the first name of the agent who inserts it"),
+    "agent_name": _("the full name of the agent who inserts it"),
 }
 PLACEHOLDER_RE = re.compile(r"\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")
 
@@ -82,7 +86,9 @@ class CannedResponse(models.Model):
 
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="canned_responses")
     title = models.CharField(max_length=120)
-    body = models.TextField(help_text="Markdown. Placeholders: {{ requester_first_name }}, {{ reference }} and others.")
+    body = models.TextField(
+        help_text=_("Markdown. Placeholders: {{ requester_first_name }}, {{ reference }} and others.")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -99,4 +105,6 @@ class CannedResponse(models.Model):
         unknown = sorted({m.group(1) for m in PLACEHOLDER_RE.finditer(self.body or "")} - set(CANNED_PLACEHOLDERS))
         if unknown:
             known = ", ".join("{{ %s }}" % name for name in CANNED_PLACEHOLDERS)  # noqa: UP031
-            raise ValidationError({"body": f"Unknown placeholder {', '.join(unknown)}. Use one of: {known}."})
+            # Translators: %(unknown)s lists one or more {{ name }} placeholders; %(known)s lists the valid ones.
+            message = gettext("Unknown placeholder %(unknown)s. Use one of: %(known)s.")
+            raise ValidationError({"body": message % {"unknown": ", ".join(unknown), "known": known}})

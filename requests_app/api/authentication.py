@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
+
+from departments import personal
+from departments.models import Profile
 
 from .. import services
 
@@ -23,14 +27,20 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
         if not header or header[0].lower().decode(errors="replace") not in self.keywords:
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed("The Authorization header must be “Bearer <token>”.")
+            raise exceptions.AuthenticationFailed(_("The Authorization header must be “Bearer <token>”."))
         try:
             raw = header[1].decode()
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("The token contains characters a token never has.") from None
+            raise exceptions.AuthenticationFailed(_("The token contains characters a token never has.")) from None
         token = services.api_token_authenticate(raw)
         if token is None:
-            raise exceptions.AuthenticationFailed("Unknown or revoked token.")
+            raise exceptions.AuthenticationFailed(_("Unknown or revoked token."))
+        try:
+            profile = token.user.profile  # joined by the token look-up: no query
+        except Profile.DoesNotExist:
+            profile = None
+        if profile is not None:  # the person's own language and zone over the request's Accept-Language
+            personal.activate(profile.language, profile.time_zone)
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -1,7 +1,8 @@
 """Every API error is JSON that says which field and why, with the right status, never a 500 page.
 
 Shape: ``{"detail": "<one sentence>", "errors": {"<field>": ["<reason>", ...]}}``; ``errors`` is empty
-when the error is not about a field. Domain errors map to statuses here, in one place:
+when the error is not about a field. The sentences and reasons are in the request's active language;
+field names stay as they are. Domain errors map to statuses here, in one place:
 Django's ``ValidationError`` → 400, ``PermissionDenied`` → 403, ``Http404`` → 404, an illegal
 transition or a concurrent change → 409.
 """
@@ -13,6 +14,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -23,7 +25,7 @@ from ..services import ConcurrentChange, TransitionNotAllowed
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request is not in a state that allows this."
+    default_detail = gettext_lazy("The request is not in a state that allows this.")
     default_code = "conflict"
 
 
@@ -77,8 +79,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, exceptions.ValidationError):
         errors = _field_errors(detail)
         first = next(iter(errors.items()), ("", [""]))
-        summary = f"{first[0]}: {first[1][0]}" if first[0] != "non_field_errors" else first[1][0]
-        response.data = {"detail": summary or "Invalid input.", "errors": errors}
+        field, reasons = first
+        if field == "non_field_errors":
+            summary = reasons[0]
+        else:
+            # Translators: the API's one-sentence summary of an invalid field, e.g. "title: This field is
+            # required."; %(field)s is the field's name as the API spells it (not translated).
+            summary = gettext("%(field)s: %(reason)s") % {"field": field, "reason": reasons[0]}
+        response.data = {"detail": summary or gettext("Invalid input."), "errors": errors}
     else:
         text = detail.get("detail", "") if isinstance(detail, dict) else str(detail)
         response.data = {"detail": str(text), "errors": {}}

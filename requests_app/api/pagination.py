@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -25,7 +26,7 @@ def page_size(request: Request) -> int:
     if not raw:
         return DEFAULT_PAGE_SIZE
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise ValidationError({"page_size": [f"A whole number from 1 to {MAX_PAGE_SIZE}."]})
+        raise ValidationError({"page_size": [_("A whole number from 1 to %(max)s.") % {"max": MAX_PAGE_SIZE}]})
     return int(raw)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.http import Http404, QueryDict
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -136,7 +137,7 @@ class ServiceView(ApiView):
         try:
             service = selectors.service_for_filing(pk)
         except Service.DoesNotExist:
-            raise Http404("No such service in the catalog.") from None
+            raise Http404(_("No such service in the catalog.")) from None
         return Response(s.ServiceSerializer(service).data)
 
 
@@ -147,20 +148,24 @@ def _form_input(request: Request, service: Service, data: dict[str, Any]) -> tup
         try:
             values = json.loads(values)
         except json.JSONDecodeError:
-            raise ValidationError({"values": ["Send the field values as a JSON object."]}) from None
+            raise ValidationError({"values": [_("Send the field values as a JSON object.")]}) from None
     if not isinstance(values, dict):
-        raise ValidationError({"values": ["Send the field values as a JSON object keyed by field name."]})
+        raise ValidationError({"values": [_("Send the field values as a JSON object keyed by field name.")]})
     definitions = {f.name: f for f in service.fields.all()}
     unknown = sorted(set(values) - set(definitions))
     if unknown:
-        raise ValidationError({f"values.{name}": ["This service has no such field."] for name in unknown})
+        no_such_field = _("This service has no such field.")
+        raise ValidationError({f"values.{name}": [no_such_field] for name in unknown})
     text_for_files = sorted(
         name for name, value in values.items() if definitions[name].field_type == FieldType.FILE and value
     )
     if text_for_files:
         raise ValidationError(
             {
-                f"values.{name}": [f"A file field takes a file: send multipart/form-data with files.{name}."]
+                f"values.{name}": [
+                    # Translators: "multipart/form-data" and "files.<name>" are literal API terms (not translated).
+                    _("A file field takes a file: send multipart/form-data with files.%(name)s.") % {"name": name}
+                ]
                 for name in text_for_files
             }
         )
@@ -220,7 +225,7 @@ class MyRequestsView(ApiView):
         incoming.is_valid(raise_exception=True)
         filing = selectors.filing_configuration(incoming.validated_data["service"])
         if filing is None:
-            raise ValidationError({"service": ["No active service has this id."]})
+            raise ValidationError({"service": [_("No active service has this id.")]})
         service = filing.service
         form_data, files = _form_input(request, service, request.data)
         form = ServiceRequestForm(form_data, files, service=service)
@@ -311,7 +316,7 @@ class AssignView(RequestAction):
         if data["assignee"] is not None:
             assignee = User.objects.filter(pk=data["assignee"], is_active=True).first()
             if assignee is None:
-                raise ValidationError({"assignee": ["No active person has this id."]})
+                raise ValidationError({"assignee": [_("No active person has this id.")]})
         services.request_assign(service_request=sr, assignee=assignee, by=request.user)
         return status.HTTP_200_OK
 
@@ -393,4 +398,4 @@ class NotFoundView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        raise Http404("There is no such address in the API.")
+        raise Http404(_("There is no such address in the API."))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 
 WIDTH = 320
 HEIGHT = 110
@@ -62,8 +63,8 @@ def line_chart(
     )
     dots = format_html_join(
         "",
-        '<circle cx="{}" cy="{}" r="2.5" fill="currentColor"><title>{}: {}</title></circle>',
-        ((f"{x(i):.1f}", f"{y(v):.1f}", labels[i], _number(v)) for i, v in enumerate(values) if v is not None),
+        '<circle cx="{}" cy="{}" r="2.5" fill="currentColor"><title>{}</title></circle>',
+        ((f"{x(i):.1f}", f"{y(v):.1f}", _point(labels[i], v)) for i, v in enumerate(values) if v is not None),
     )
     ticks = format_html_join(
         "",
@@ -80,7 +81,7 @@ def line_chart(
         h=HEIGHT,
         id=_slug(title),
         title=title,
-        desc=", ".join(f"{label}: {_number(v)}" for label, v in zip(labels, values, strict=True)),
+        desc=", ".join(_point(label, v) for label, v in zip(labels, values, strict=True)),
         pl=PAD_LEFT,
         base=PAD_TOP + plot_h,
         right=WIDTH - PAD_RIGHT,
@@ -129,9 +130,16 @@ def bar_chart(values: Sequence[int], labels: Sequence[str], *, title: str) -> Sa
     )
 
 
+def _point(label: str, value: float | None) -> str:
+    """One point of a chart as a screen reader says it: "07 Sep: 92"."""
+    # Translators: one point of a chart, e.g. "07 Sep: 92" (a week and its figure).
+    return gettext("%(label)s: %(value)s") % {"label": label, "value": _number(value)}
+
+
 def _number(value: float | None) -> str:
     if value is None:
-        return "no figure"
+        # Translators: a chart's point where nothing was measured.
+        return gettext("no figure")
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 

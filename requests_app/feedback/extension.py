@@ -11,6 +11,7 @@ from unittest import mock
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from departments.models import Department
 from requests_app import extensions
@@ -45,14 +46,14 @@ class FeedbackExtension(extensions.Extension):
     def navigation(self, request: HttpRequest) -> list[extensions.Link]:
         if not can_see_company(request.user):
             return []
-        return [extensions.Link("company", "Who serves whom", reverse("feedback:company"))]
+        return [extensions.Link("company", _("Who serves whom"), reverse("feedback:company"))]
 
     def department_links(self, user: AbstractBaseUser, department: Department) -> list[extensions.Link]:
         slug = department.slug
         return [
-            extensions.Link("dashboard", "Dashboard", reverse("feedback:department_dashboard", args=[slug])),
-            extensions.Link("assessments", "Assessments", reverse("feedback:assessment_list", args=[slug])),
-            extensions.Link("thanks", "Thanks board", reverse("feedback:thanks_board", args=[slug])),
+            extensions.Link("dashboard", _("Dashboard"), reverse("feedback:department_dashboard", args=[slug])),
+            extensions.Link("assessments", _("Assessments"), reverse("feedback:assessment_list", args=[slug])),
+            extensions.Link("thanks", _("Thanks board"), reverse("feedback:thanks_board", args=[slug])),
         ]
 
     def seed_demo(self, *, now: datetime, rng: random.Random, departments: Sequence[Department]) -> dict[str, int]:

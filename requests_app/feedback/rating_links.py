@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 
 SALT = "servicedesk.rating-link"
 
@@ -25,7 +26,7 @@ class RatingLink:
 
 
 class LinkError(Exception):
-    """Why a link cannot be used, in words for the person who clicked it."""
+    """Why a link cannot be used, in words for the person who clicked it (in their language)."""
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -43,21 +44,27 @@ def rating_url(*, request_id: int, user_id: int, score: int) -> str:
 
 def read_token(token: str) -> RatingLink:
     """The link's content, or ``LinkError`` if it was altered, made up or is too old."""
-    max_age = timedelta(days=settings.RATING_LINK_MAX_AGE_DAYS)
+    days = settings.RATING_LINK_MAX_AGE_DAYS
+    max_age = timedelta(days=days)
     try:
         data = signing.TimestampSigner(salt=SALT).unsign_object(token, max_age=max_age)
     except signing.SignatureExpired:
-        raise LinkError(
-            "expired",
-            f"This rating link has expired (links work for {settings.RATING_LINK_MAX_AGE_DAYS} days). "
-            "You can still rate the request on its page.",
-        ) from None
+        expired = ngettext(
+            "This rating link has expired (links work for %(days)s day). You can still rate the request on its page.",
+            "This rating link has expired (links work for %(days)s days). You can still rate the request on its page.",
+            days,
+        )
+        raise LinkError("expired", expired % {"days": days}) from None
     except (signing.BadSignature, ValueError, TypeError):
-        raise LinkError("tampered", "This rating link is not valid: it may have been cut or changed.") from None
+        raise LinkError("tampered", _not_valid()) from None
     try:
         link = RatingLink(int(data["r"]), int(data["u"]), int(data["s"]))
     except (KeyError, TypeError, ValueError):
-        raise LinkError("tampered", "This rating link is not valid: it may have been cut or changed.") from None
+        raise LinkError("tampered", _not_valid()) from None
     if not 1 <= link.score <= 5:
-        raise LinkError("tampered", "This rating link is not valid: it may have been cut or changed.")
+        raise LinkError("tampered", _not_valid())
     return link
+
+
+def _not_valid() -> str:
+    return gettext("This rating link is not valid: it may have been cut or changed.")

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import FieldType, Service, ServiceField
 
@@ -29,7 +31,8 @@ def validate_attachment(upload: UploadedFile) -> None:
     limit = settings.ATTACHMENT_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise forms.ValidationError(
-            f"“{upload.name}” is {filesizeformat(upload.size)}; files may be at most {filesizeformat(limit)}."
+            gettext("“%(name)s” is %(size)s; files may be at most %(limit)s.")
+            % {"name": upload.name, "size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
         )
     validate_attachment_type(upload)
 
@@ -101,7 +104,9 @@ class ServiceRequestForm(forms.Form):
 
     FIELD_PREFIX = "f_"
 
-    title = forms.CharField(max_length=200, help_text="A short summary, e.g. “Laptop screen flickers”.")
+    title = forms.CharField(
+        label=_("Title"), max_length=200, help_text=_("A short summary, e.g. “Laptop screen flickers”.")
+    )
 
     def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -130,4 +135,4 @@ class ServiceRequestForm(forms.Form):
 
 
 class CatalogSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=100, label="Search services")
+    q = forms.CharField(required=False, max_length=100, label=_("Search services"))

@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department, Priority, Service
 
@@ -26,33 +28,35 @@ def _person(user: Any) -> str:
 class QueueFilterForm(forms.Form):
     """Queue filters; an invalid value is reported at its field and the page still answers, never a 500."""
 
-    q = forms.CharField(required=False, max_length=200, label="Search")
-    status = forms.ChoiceField(required=False)
-    priority = forms.ChoiceField(required=False, choices=[("", "Any priority"), *Priority.choices])
-    sla = forms.ChoiceField(required=False, label="SLA", choices=[("", "Any SLA state"), *SLA_STATES.items()])
-    assignee = forms.ChoiceField(required=False)
-    service = forms.ChoiceField(required=False)
-    requester_department = forms.ChoiceField(required=False, label="Requester's department")
-    created_from = forms.DateField(required=False, label="Filed from", widget=DATE_WIDGET)
-    created_to = forms.DateField(required=False, label="Filed until", widget=DATE_WIDGET)
-    due_from = forms.DateField(required=False, label="Due from", widget=DATE_WIDGET)
-    due_to = forms.DateField(required=False, label="Due until", widget=DATE_WIDGET)
-    sort = forms.ChoiceField(required=False, choices=[(k, v[0]) for k, v in QUEUE_SORTS.items()])
+    q = forms.CharField(required=False, max_length=200, label=_("Search"))
+    status = forms.ChoiceField(required=False, label=_("Status"))
+    priority = forms.ChoiceField(
+        required=False, label=_("Priority"), choices=[("", _("Any priority")), *Priority.choices]
+    )
+    sla = forms.ChoiceField(required=False, label=_("SLA"), choices=[("", _("Any SLA state")), *SLA_STATES.items()])
+    assignee = forms.ChoiceField(required=False, label=_("Assignee"))
+    service = forms.ChoiceField(required=False, label=_("Service"))
+    requester_department = forms.ChoiceField(required=False, label=_("Requester's department"))
+    created_from = forms.DateField(required=False, label=_("Filed from"), widget=DATE_WIDGET)
+    created_to = forms.DateField(required=False, label=_("Filed until"), widget=DATE_WIDGET)
+    due_from = forms.DateField(required=False, label=_("Due from"), widget=DATE_WIDGET)
+    due_to = forms.DateField(required=False, label=_("Due until"), widget=DATE_WIDGET)
+    sort = forms.ChoiceField(required=False, label=_("Sort"), choices=[(k, v[0]) for k, v in QUEUE_SORTS.items()])
 
     def __init__(
         self, *args: Any, services: list[Service], members: list[Any], departments: list[Department], **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", "All active"), *Status.choices, ("all", "All statuses")]
+        self.fields["status"].choices = [("", gettext("All active")), *Status.choices, ("all", gettext("All statuses"))]
         self.fields["assignee"].choices = [
-            ("", "Anyone"),
-            ("unassigned", "Unassigned"),
-            ("mine", "Mine"),
+            ("", gettext("Anyone")),
+            ("unassigned", gettext("Unassigned")),
+            ("mine", gettext("Mine")),
             *[(str(u.pk), _person(u)) for u in members],
         ]
-        self.fields["service"].choices = [("", "All services"), *[(str(s.pk), s.name) for s in services]]
+        self.fields["service"].choices = [("", gettext("All services")), *[(str(s.pk), s.name) for s in services]]
         self.fields["requester_department"].choices = [
-            ("", "Any department"),
+            ("", gettext("Any department")),
             *[(str(d.pk), d.name) for d in departments],
         ]
 
@@ -60,7 +64,7 @@ class QueueFilterForm(forms.Form):
         data = super().clean()
         for start, end in (("created_from", "created_to"), ("due_from", "due_to")):
             if data.get(start) and data.get(end) and data[end] < data[start]:
-                self.add_error(end, "The end of the range is before its start.")
+                self.add_error(end, gettext("The end of the range is before its start."))
         return data
 
     def filters(self) -> QueueFilters:
@@ -93,11 +97,12 @@ class BulkForm(forms.Form):
     """One change for the selected rows: assign, priority or status (resolving needs a note)."""
 
     requests = forms.CharField(required=False, widget=forms.HiddenInput)
-    action = forms.ChoiceField(choices=BulkAction.choices)
-    assignee = forms.ChoiceField(required=False)
-    priority = forms.ChoiceField(required=False, choices=[("", "—"), *Priority.choices])
+    action = forms.ChoiceField(label=_("Action"), choices=BulkAction.choices)
+    assignee = forms.ChoiceField(required=False, label=_("Assignee"))
+    priority = forms.ChoiceField(required=False, label=_("Priority"), choices=[("", "—"), *Priority.choices])
     status = forms.ChoiceField(
         required=False,
+        label=_("Status"),
         choices=[
             ("", "—"),
             *[
@@ -107,7 +112,7 @@ class BulkForm(forms.Form):
         ],
     )
     note = forms.CharField(
-        required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 2}), label="Resolution note"
+        required=False, max_length=20_000, widget=forms.Textarea(attrs={"rows": 2}), label=_("Resolution note")
     )
 
     def __init__(self, *args: Any, members: list[Any], **kwargs: Any) -> None:
@@ -115,7 +120,7 @@ class BulkForm(forms.Form):
         self.members = {str(u.pk): u for u in members}
         self.fields["assignee"].choices = [
             ("", "—"),
-            ("none", "Unassigned"),
+            ("none", gettext("Unassigned")),
             *[(k, _person(u)) for k, u in self.members.items()],
         ]
 
@@ -124,26 +129,26 @@ class BulkForm(forms.Form):
         references = self.data.getlist("selected") if hasattr(self.data, "getlist") else self.data.get("selected", [])
         data["references"] = [r for r in references if r][:500]
         if not data["references"]:
-            raise ValidationError("Select at least one request.")
+            raise ValidationError(gettext("Select at least one request."))
         action = data.get("action")
         if action == BulkAction.ASSIGN:
             choice = data.get("assignee")
             if not choice:
-                self.add_error("assignee", "Choose whom to assign the selected requests to.")
+                self.add_error("assignee", gettext("Choose whom to assign the selected requests to."))
             data["value"] = None if choice in ("", "none") else self.members.get(choice)
         elif action == BulkAction.PRIORITY:
             if not data.get("priority"):
-                self.add_error("priority", "Choose the new priority.")
+                self.add_error("priority", gettext("Choose the new priority."))
             data["value"] = data.get("priority")
         elif action == BulkAction.STATUS:
             if not data.get("status"):
-                self.add_error("status", "Choose the new status.")
+                self.add_error("status", gettext("Choose the new status."))
             elif data["status"] == Status.RESOLVED and not (data.get("note") or "").strip():
-                self.add_error("note", "Resolving needs a note; the requesters read it.")
+                self.add_error("note", gettext("Resolving needs a note; the requesters read it."))
             data["value"] = data.get("status")
         return data
 
 
 class SavedViewForm(forms.Form):
-    name = forms.CharField(max_length=80, label="Save this view as")
-    shared = forms.BooleanField(required=False, label="Share with the department")
+    name = forms.CharField(max_length=80, label=_("Save this view as"))
+    shared = forms.BooleanField(required=False, label=_("Share with the department"))

@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import Priority, Service
 
@@ -17,14 +19,14 @@ User = get_user_model()
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label="Message",
+        label=_("Message"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=20_000,
-        help_text="Markdown is supported.",
+        help_text=_("Markdown is supported."),
     )
-    attachments = MultipleFileField(label="Attach files")
+    attachments = MultipleFileField(label=_("Attach files"))
     internal = forms.BooleanField(
-        required=False, label="Internal note (only agents and leads of the department see it)"
+        required=False, label=_("Internal note (only agents and leads of the department see it)")
     )
 
     def __init__(self, *args: Any, allow_internal: bool = False, **kwargs: Any) -> None:
@@ -34,7 +36,9 @@ class ReplyForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
+    assignee = forms.ModelChoiceField(
+        queryset=User.objects.none(), required=False, label=_("Assignee"), empty_label=_("Unassigned")
+    )
 
     def __init__(self, *args: Any, members: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -43,42 +47,46 @@ class AssignForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(choices=Status.choices, label="New status")
+    status = forms.ChoiceField(choices=Status.choices, label=_("New status"))
     note = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="Resolution note",
-        help_text="Needed when resolving: the requester reads it.",
+        label=_("Resolution note"),
+        help_text=_("Needed when resolving: the requester reads it."),
     )
 
 
 class ResolveForm(forms.Form):
     resolution_note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), max_length=20_000, help_text="The requester reads this."
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=20_000,
+        label=_("Resolution note"),
+        help_text=_("The requester reads this."),
     )
 
 
 class PromiseForm(forms.Form):
     due_at = forms.DateTimeField(
-        label="I will update the requester by",
+        label=_("I will update the requester by"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        help_text="The requester sees this promise; a public reply before then keeps it.",
+        help_text=_("The requester sees this promise; a public reply before then keeps it."),
     )
 
 
 class PriorityForm(forms.Form):
-    priority = forms.ChoiceField(choices=Priority.choices)
+    priority = forms.ChoiceField(label=_("Priority"), choices=Priority.choices)
 
 
 class TransferForm(forms.Form):
     to_service = forms.ModelChoiceField(
-        queryset=Service.objects.none(), label="Move to", empty_label="Choose a service…"
+        queryset=Service.objects.none(), label=_("Move to"), empty_label=_("Choose a service…")
     )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=2000,
-        help_text="The receiving department reads this; their SLA applies from now.",
+        label=_("Reason"),
+        help_text=_("The receiving department reads this; their SLA applies from now."),
     )
 
     def __init__(self, *args: Any, current: Service, **kwargs: Any) -> None:
@@ -89,7 +97,7 @@ class TransferForm(forms.Form):
 
 
 class WatcherForm(forms.Form):
-    person = forms.CharField(max_length=254, label="Colleague", help_text="Their user name or email address.")
+    person = forms.CharField(max_length=254, label=_("Colleague"), help_text=_("Their user name or email address."))
 
     def clean_person(self) -> Any:
         text = self.cleaned_data["person"].strip()
@@ -97,5 +105,7 @@ class WatcherForm(forms.Form):
         if not matches and "@" in text:
             matches = list(User.objects.filter(is_active=True, email__iexact=text)[:2])
         if len(matches) != 1:
-            raise forms.ValidationError(f"Nobody active is called “{text}”; check the user name or email address.")
+            raise forms.ValidationError(
+                gettext("Nobody active is called “%(text)s”; check the user name or email address.") % {"text": text}
+            )
         return matches[0]

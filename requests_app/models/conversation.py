@@ -8,6 +8,8 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .requests import ServiceRequest
 
@@ -22,7 +24,7 @@ class Comment(models.Model):
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="request_comments")
     body = models.TextField()
-    internal = models.BooleanField(default=False, help_text="Internal notes are never shown to the requester.")
+    internal = models.BooleanField(default=False, help_text=_("Internal notes are never shown to the requester."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -30,14 +32,18 @@ class Comment(models.Model):
         indexes = [models.Index(fields=["request", "created_at"], name="comment_request_idx")]
 
     def __str__(self) -> str:
-        kind = "note" if self.internal else "reply"
-        return f"{kind} by {self.author} on {self.request.reference}"
+        names = {"author": self.author, "reference": self.request.reference}
+        if self.internal:
+            return gettext("note by %(author)s on %(reference)s") % names
+        return gettext("reply by %(author)s on %(reference)s") % names
 
 
 class Attachment(models.Model):
     request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="attachments")
     comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
-    field_name = models.CharField(max_length=50, blank=True, help_text="The service field this file answers, if any.")
+    field_name = models.CharField(
+        max_length=50, blank=True, help_text=_("The service field this file answers, if any.")
+    )
     file = models.FileField(upload_to=attachment_path)
     original_name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()

@@ -5,36 +5,37 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from .requests import ServiceRequest
 
 
 class EventKind(models.TextChoices):
-    FILED = "filed", "Filed"
-    SLA_WARNING = "sla_warning", "SLA warning"
-    SLA_BREACH = "sla_breach", "SLA breached"
-    REQUESTER_REMINDED = "requester_reminded", "Requester reminded"
-    AUTO_CLOSE_WARNING = "auto_close_warning", "Auto-close warning sent"
-    AUTO_CLOSED = "auto_closed", "Closed after silence"
-    FEEDBACK_REQUESTED = "feedback_requested", "Feedback requested"
-    PROMISE_MADE = "promise_made", "Update promised"
-    PROMISE_KEPT = "promise_kept", "Promise kept"
-    PROMISE_REMINDER = "promise_reminder", "Promise reminder sent"
-    PROMISE_MISSED = "promise_missed", "Promise missed"
-    STATUS = "status", "Status changed"
-    ASSIGNED = "assigned", "Assignee changed"
-    PRIORITY = "priority", "Priority changed"
-    REPLY = "reply", "Public reply"
-    NOTE = "note", "Internal note"
-    RESOLVED = "resolved", "Resolved"
-    REOPENED = "reopened", "Reopened"
-    CANCELLED = "cancelled", "Cancelled"
-    TRANSFERRED = "transferred", "Transferred"
-    WATCHER_ADDED = "watcher_added", "Watcher added"
-    WATCHER_REMOVED = "watcher_removed", "Watcher removed"
-    FEEDBACK_GIVEN = "feedback_given", "Rated"
-    FOLLOW_UP_CLOSED = "follow_up_closed", "Low rating followed up"
-    KUDOS = "kudos", "Thanked"
+    FILED = "filed", _("Filed")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACH = "sla_breach", _("SLA breached")
+    REQUESTER_REMINDED = "requester_reminded", _("Requester reminded")
+    AUTO_CLOSE_WARNING = "auto_close_warning", _("Auto-close warning sent")
+    AUTO_CLOSED = "auto_closed", _("Closed after silence")
+    FEEDBACK_REQUESTED = "feedback_requested", _("Feedback requested")
+    PROMISE_MADE = "promise_made", _("Update promised")
+    PROMISE_KEPT = "promise_kept", _("Promise kept")
+    PROMISE_REMINDER = "promise_reminder", _("Promise reminder sent")
+    PROMISE_MISSED = "promise_missed", _("Promise missed")
+    STATUS = "status", _("Status changed")
+    ASSIGNED = "assigned", _("Assignee changed")
+    PRIORITY = "priority", _("Priority changed")
+    REPLY = "reply", _("Public reply")
+    NOTE = "note", _("Internal note")
+    RESOLVED = "resolved", _("Resolved")
+    REOPENED = "reopened", _("Reopened")
+    CANCELLED = "cancelled", _("Cancelled")
+    TRANSFERRED = "transferred", _("Transferred")
+    WATCHER_ADDED = "watcher_added", _("Watcher added")
+    WATCHER_REMOVED = "watcher_removed", _("Watcher removed")
+    FEEDBACK_GIVEN = "feedback_given", _("Rated")
+    FOLLOW_UP_CLOSED = "follow_up_closed", _("Low rating followed up")
+    KUDOS = "kudos", _("Thanked")
 
 
 class RequestEvent(models.Model):

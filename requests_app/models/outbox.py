@@ -5,34 +5,36 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .requests import ServiceRequest
 
 
 class Clock(models.TextChoices):
     NONE = "", "—"
-    FIRST_RESPONSE = "first_response", "First response"
-    RESOLUTION = "resolution", "Resolution"
-    WAITING = "waiting", "Waiting on requester"
-    PROMISE = "promise", "Promised update"
+    FIRST_RESPONSE = "first_response", _("First response")
+    RESOLUTION = "resolution", _("Resolution")
+    WAITING = "waiting", _("Waiting on requester")
+    PROMISE = "promise", _("Promised update")
 
 
 class NotificationKind(models.TextChoices):
-    REQUEST_FILED = "request_filed", "New request"
-    PUBLIC_REPLY = "public_reply", "Public reply"
-    REQUEST_RESOLVED = "request_resolved", "Resolved"
-    SLA_WARNING = "sla_warning", "SLA warning"
-    SLA_BREACH = "sla_breach", "SLA breach escalation"
-    REQUESTER_REMINDER = "requester_reminder", "Reminder to requester"
-    AUTO_CLOSE_WARNING = "auto_close_warning", "Last warning before auto-close"
-    AUTO_CLOSED = "auto_closed", "Closed after silence"
-    FEEDBACK_REQUEST = "feedback_request", "Feedback request"
-    PROMISE_REMINDER = "promise_reminder", "Promise reminder"
-    PROMISE_MISSED = "promise_missed", "Promise missed"
-    REQUEST_TRANSFERRED = "request_transferred", "Transferred to another department"
-    LOW_RATING = "low_rating", "Low rating to follow up"
-    FOLLOW_UP_DONE = "follow_up_done", "What was done about a low rating"
-    KUDOS_RECEIVED = "kudos_received", "Thanks received"
+    REQUEST_FILED = "request_filed", _("New request")
+    PUBLIC_REPLY = "public_reply", _("Public reply")
+    REQUEST_RESOLVED = "request_resolved", _("Resolved")
+    SLA_WARNING = "sla_warning", _("SLA warning")
+    SLA_BREACH = "sla_breach", _("SLA breach escalation")
+    REQUESTER_REMINDER = "requester_reminder", _("Reminder to requester")
+    AUTO_CLOSE_WARNING = "auto_close_warning", _("Last warning before auto-close")
+    AUTO_CLOSED = "auto_closed", _("Closed after silence")
+    FEEDBACK_REQUEST = "feedback_request", _("Feedback request")
+    PROMISE_REMINDER = "promise_reminder", _("Promise reminder")
+    PROMISE_MISSED = "promise_missed", _("Promise missed")
+    REQUEST_TRANSFERRED = "request_transferred", _("Transferred to another department")
+    LOW_RATING = "low_rating", _("Low rating to follow up")
+    FOLLOW_UP_DONE = "follow_up_done", _("What was done about a low rating")
+    KUDOS_RECEIVED = "kudos_received", _("Thanks received")
 
 
 class Notification(models.Model):
@@ -59,7 +61,7 @@ class Notification(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
-    recipients = models.TextField(blank=True, help_text="Who it was sent to (filled when sent).")
+    recipients = models.TextField(blank=True, help_text=_("Who it was sent to (filled when sent)."))
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -74,7 +76,8 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} for request {self.request_id}"
+        # Translators: e.g. "SLA warning for request 12" (the id of the request, not its reference).
+        return gettext("%(kind)s for request %(id)s") % {"kind": self.get_kind_display(), "id": self.request_id}
 
 
 class FollowUpPromise(models.Model):
@@ -93,7 +96,7 @@ class FollowUpPromise(models.Model):
         indexes = [models.Index(fields=["request", "kept_at"], name="promise_request_idx")]
 
     def __str__(self) -> str:
-        return f"Update on request {self.request_id} by {self.due_at}"
+        return gettext("Update on request %(id)s by %(due)s") % {"id": self.request_id, "due": self.due_at}
 
     @property
     def is_open(self) -> bool:

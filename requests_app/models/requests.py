@@ -11,17 +11,19 @@ from django.db import models
 from django.db.models import Q
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department, Priority, Service
 
 
 class Status(models.TextChoices):
-    NEW = "new", "New"
-    OPEN = "open", "Open"
-    WAITING = "waiting", "Waiting on requester"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
+    NEW = "new", _("New")
+    # Translators: the status of a request (it is being worked on), not the verb.
+    OPEN = "open", _("Open")
+    WAITING = "waiting", _("Waiting on requester")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # Statuses in which the request still needs work from someone.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiToken(models.Model):
@@ -14,7 +15,7 @@ class ApiToken(models.Model):
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=80, help_text="What it is for, e.g. “monitoring bot”.")
+    name = models.CharField(max_length=80, help_text=_("What it is for, e.g. “monitoring bot”."))
     prefix = models.CharField(max_length=16, unique=True)
     token_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)

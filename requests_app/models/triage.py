@@ -7,6 +7,8 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department, Service
 
@@ -27,7 +29,7 @@ class Handoff(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(blank=True, help_text="Why the previous holder passed the request on.")
+    reason = models.TextField(blank=True, help_text=_("Why the previous holder passed the request on."))
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
@@ -43,7 +45,11 @@ class Handoff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.department} held request {self.request_id} from {self.started_at:%Y-%m-%d %H:%M}"
+        return gettext("%(department)s held request %(id)s from %(start)s") % {
+            "department": self.department,
+            "id": self.request_id,
+            "start": f"{self.started_at:%Y-%m-%d %H:%M}",
+        }
 
 
 class Watcher(models.Model):
@@ -60,7 +66,7 @@ class Watcher(models.Model):
         indexes = [models.Index(fields=["user", "request"], name="watcher_user_idx")]
 
     def __str__(self) -> str:
-        return f"{self.user} watches request {self.request_id}"
+        return gettext("%(user)s watches request %(id)s") % {"user": self.user, "id": self.request_id}
 
 
 class SavedView(models.Model):
@@ -74,7 +80,7 @@ class SavedView(models.Model):
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views")
     name = models.CharField(max_length=80)
     query = models.TextField(blank=True)
-    shared = models.BooleanField(default=False, help_text="Shown to every agent and lead of the department.")
+    shared = models.BooleanField(default=False, help_text=_("Shown to every agent and lead of the department."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

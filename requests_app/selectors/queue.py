@@ -27,6 +27,8 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from departments import config_version
 from departments.models import CannedResponse, Department, Service
@@ -39,18 +41,18 @@ User = get_user_model()
 # (field, descending) per sort, the primary key last so every key is unique. Only ``next_due_at`` is
 # nullable: requests without a running clock sort after all the others in every direction.
 QUEUE_SORTS: dict[str, tuple[str, tuple[tuple[str, bool], ...]]] = {
-    "due": ("Nearest due time", (("next_due_at", False), ("id", False))),
-    "priority": ("Priority, then oldest", (("priority_rank", True), ("created_at", False), ("id", False))),
-    "age": ("Oldest first", (("created_at", False), ("id", False))),
-    "newest": ("Newest first", (("created_at", True), ("id", True))),
-    "updated": ("Last updated", (("updated_at", True), ("id", True))),
+    "due": (_("Nearest due time"), (("next_due_at", False), ("id", False))),
+    "priority": (_("Priority, then oldest"), (("priority_rank", True), ("created_at", False), ("id", False))),
+    "age": (_("Oldest first"), (("created_at", False), ("id", False))),
+    "newest": (_("Newest first"), (("created_at", True), ("id", True))),
+    "updated": (_("Last updated"), (("updated_at", True), ("id", True))),
 }
 NULLABLE_SORT_FIELDS = frozenset({"next_due_at"})
 SLA_STATES = {
-    "on_track": "On track",
-    "at_risk": "At risk",
-    "breached": "Breached",
-    "paused": "Paused",
+    "on_track": _("On track"),
+    "at_risk": _("At risk"),
+    "breached": _("Breached"),
+    "paused": _("Paused"),
 }
 COUNT_CAP = 10_000
 VIEW_COUNT_CAP = 1_000
@@ -238,28 +240,28 @@ def decode_cursor(cursor: str, sort: str) -> tuple[list[Any], bool]:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         values, backward = data["v"], data["b"]
         if data["s"] != sort or len(values) != len(keys) or not isinstance(backward, bool):
-            raise InvalidCursor("This page link belongs to another sort order.")
+            raise InvalidCursor(gettext("This page link belongs to another sort order."))
         parsed: list[Any] = []
-        for (name, _), value in zip(keys, values, strict=True):
+        for (name, _descending), value in zip(keys, values, strict=True):
             if value is None:
                 if name not in NULLABLE_SORT_FIELDS:
-                    raise InvalidCursor("This page link is damaged.")
+                    raise InvalidCursor(gettext("This page link is damaged."))
                 parsed.append(None)
             elif name.endswith("_at"):
                 moment = parse_datetime(value) if isinstance(value, str) else None
                 if moment is None or moment.tzinfo is None:
-                    raise InvalidCursor("This page link is damaged.")
+                    raise InvalidCursor(gettext("This page link is damaged."))
                 # In UTC: an instant the databases can store (an edited offset or year may not be).
                 parsed.append(moment.astimezone(UTC))
             elif isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
                 parsed.append(value)
             else:
-                raise InvalidCursor("This page link is damaged.")
+                raise InvalidCursor(gettext("This page link is damaged."))
         return parsed, backward
     except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError, OverflowError) as exc:
         if isinstance(exc, InvalidCursor):
             raise
-        raise InvalidCursor("This page link is damaged.") from None
+        raise InvalidCursor(gettext("This page link is damaged.")) from None
 
 
 @dataclass
@@ -273,7 +275,7 @@ class KeysetPage:
 
 
 def _sort_values(row: ServiceRequest, keys: Sequence[tuple[str, bool]]) -> list[Any]:
-    return [getattr(row, "pk" if name == "id" else name) for name, _ in keys]
+    return [getattr(row, "pk" if name == "id" else name) for name, _descending in keys]
 
 
 def count_cap(filters: QueueFilters) -> int:
@@ -345,12 +347,12 @@ class QueueView:
 # Every department gets these; leads add shared ones, anyone adds their own. Their filters are known
 # valid, so they are built here rather than validated by the form on every page.
 DEFAULT_VIEWS: tuple[tuple[str, str, QueueFilters], ...] = (
-    ("All open", "", QueueFilters()),
-    ("Unassigned", "assignee=unassigned", QueueFilters(assignee="unassigned")),
-    ("Mine", "assignee=mine", QueueFilters(assignee="mine")),
-    ("At risk", "sla=at_risk", QueueFilters(sla="at_risk")),
-    ("Breached", "sla=breached", QueueFilters(sla="breached")),
-    ("Waiting on requester", "status=waiting", QueueFilters(status="waiting")),
+    (_("All open"), "", QueueFilters()),
+    (_("Unassigned"), "assignee=unassigned", QueueFilters(assignee="unassigned")),
+    (_("Mine"), "assignee=mine", QueueFilters(assignee="mine")),
+    (_("At risk"), "sla=at_risk", QueueFilters(sla="at_risk")),
+    (_("Breached"), "sla=breached", QueueFilters(sla="breached")),
+    (_("Waiting on requester"), "status=waiting", QueueFilters(status="waiting")),
 )
 
 
@@ -393,7 +395,7 @@ def views_with_counts(
     """
     now = now or timezone.now()
     wanted: dict[QueueFilters, int] = {}  # filters (sort aside) -> the highest cap anyone needs
-    for _, _, _, filters in views:
+    for _name, _query, _saved, filters in views:
         if filters is not None:
             key = replace(filters, sort="due")
             wanted[key] = max(wanted.get(key, 0), VIEW_COUNT_CAP)

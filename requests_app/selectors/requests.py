@@ -11,6 +11,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import DurationField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import Service
 from requests_app.models import (
@@ -86,13 +87,15 @@ class ClockView:
 
 
 STATE_LABELS = {
-    "on_track": "On track",
-    "at_risk": "At risk",
-    "breached": "Breached",
-    "paused": "Paused",
-    "met": "Met",
-    "breached_met": "Missed",
-    "none": "No SLA",
+    "on_track": _("On track"),
+    "at_risk": _("At risk"),
+    "breached": _("Breached"),
+    "paused": _("Paused"),
+    # Translators: an SLA clock that stopped in time.
+    "met": _("Met"),
+    # Translators: an SLA clock that stopped after its due time.
+    "breached_met": _("Missed"),
+    "none": _("No SLA"),
 }
 
 

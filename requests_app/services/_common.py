@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from departments.permissions import is_member
 
@@ -102,7 +103,7 @@ def update_exactly_one(
         **changes
     )
     if updated != 1:
-        raise ConcurrentChange("This request was changed by someone else meanwhile. Reload the page and try again.")
+        raise ConcurrentChange(_("This request was changed by someone else meanwhile. Reload the page and try again."))
     before = (
         service_request.first_response_due_at,
         service_request.resolution_due_at,
@@ -142,10 +143,11 @@ def save_clocks(service_request: ServiceRequest) -> None:
 
 def require_worker(user: AbstractBaseUser, service_request: ServiceRequest) -> None:
     if not is_member(user, service_request.department_id):
-        raise PermissionDenied("Only agents and leads of this department can do that.")
+        raise PermissionDenied(_("Only agents and leads of this department can do that."))
 
 
 def person(user: AbstractBaseUser | None) -> str:
+    """A person as the history stores them (stored text: never translated, pages show it as written)."""
     if user is None:
         return "unassigned"
     return user.get_full_name() or user.get_username()

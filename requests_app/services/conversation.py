@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from departments.permissions import is_member
 
@@ -46,16 +48,18 @@ def comment_add(
     staff = is_member(author, service_request.department_id)
     requester = service_request.requester_id == author.pk
     if not staff and not requester:
-        raise PermissionDenied("You cannot comment on this request.")
+        raise PermissionDenied(_("You cannot comment on this request."))
     if internal and not staff:
-        raise PermissionDenied("Only agents and leads can add internal notes.")
+        raise PermissionDenied(_("Only agents and leads can add internal notes."))
     if service_request.status in (Status.CLOSED, Status.CANCELLED):
         raise TransitionNotAllowed(
-            f"This request is {service_request.get_status_display().lower()}; file a new request instead."
+            # Translators: %(status)s is the request's status in lower case ("closed" or "cancelled").
+            _("This request is %(status)s; file a new request instead.")
+            % {"status": service_request.get_status_display().lower()}
         )
     body = body.strip()
     if not body:
-        raise ValidationError({"body": "Write a message."})
+        raise ValidationError({"body": _("Write a message.")})
     with transaction.atomic():
         if not internal and requester and service_request.status in (Status.WAITING, Status.RESOLVED):
             # The requester answered: the request needs us again.
@@ -110,9 +114,9 @@ def promise_make(
     require_worker(by, service_request)
     now = now or timezone.now()
     if due_at <= now:
-        raise ValidationError({"due_at": "A promise must be for a time in the future."})
+        raise ValidationError({"due_at": _("A promise must be for a time in the future.")})
     if service_request.status not in (Status.NEW, Status.OPEN, Status.WAITING):
-        raise TransitionNotAllowed("Updates can only be promised on requests that are still being worked on.")
+        raise TransitionNotAllowed(_("Updates can only be promised on requests that are still being worked on."))
     with transaction.atomic():
         FollowUpPromise.objects.filter(request=service_request, kept_at=None, missed_at=None, withdrawn_at=None).update(
             withdrawn_at=now
@@ -145,9 +149,16 @@ def reopen_or_resume(service_request: ServiceRequest, *, by: AbstractBaseUser) -
 def check_reopen_window(service_request: ServiceRequest) -> None:
     window = timedelta(days=settings.REOPEN_WINDOW_DAYS)
     if service_request.resolved_at and timezone.now() - service_request.resolved_at > window:
+        days = settings.REOPEN_WINDOW_DAYS
         raise TransitionNotAllowed(
-            f"This request was resolved more than {settings.REOPEN_WINDOW_DAYS} days ago and can no longer be "
-            "reopened; file a new request instead."
+            ngettext(
+                "This request was resolved more than %(days)s day ago and can no longer be reopened; file a new "
+                "request instead.",
+                "This request was resolved more than %(days)s days ago and can no longer be reopened; file a new "
+                "request instead.",
+                days,
+            )
+            % {"days": days}
         )
 
 

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from departments.models import (
     PRIORITY_RANK,
@@ -138,10 +139,10 @@ def request_file(
     catalog's configuration stamp, ``selectors.filing_configuration``); else it is read here.
     """
     if not service.is_active or not service.department.is_active:
-        raise ValidationError("This service is not available any more.")
+        raise ValidationError(_("This service is not available any more."))
     priority = priority or service.default_priority
     if priority not in Priority.values:
-        raise ValidationError({"priority": f"Unknown priority {priority!r}."})
+        raise ValidationError({"priority": _("Unknown priority %(priority)r.") % {"priority": priority}})
     now = timezone.now()
     config = config or clocks.SLAConfig([service.pk])  # read fresh: a passed service may predate a change
     home_department_id = requester_department_id(requester)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from .. import clocks, enqueue
 from ..clocks import Due
@@ -72,11 +72,13 @@ def _due_batch(now: datetime, batch_size: int) -> list[ServiceRequest]:
 
 
 def _describe(due: Due) -> str:
+    """What fell due, in the words the history stores: stored text, so English whatever language is active."""
     if due.kind == NotificationKind.SLA_WARNING:
         return f"{due.threshold}% of the {due.clock.replace('_', ' ')} target used"
     if due.kind == NotificationKind.SLA_BREACH:
         return f"{due.clock.replace('_', ' ')} target missed"
-    return NotificationKind(due.kind).label
+    with translation.override(None):
+        return str(NotificationKind(due.kind).label)
 
 
 def sweep_batch(now: datetime, batch_size: int, result: SweepResult) -> int:

@@ -10,6 +10,8 @@ from datetime import timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from departments.models import Profile
 
@@ -31,9 +33,18 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
     """A new token for ``user``; returns the row and the secret, which is never stored or shown again."""
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Say what the token is for, so you know which one to revoke later."})
+        raise ValidationError({"name": _("Say what the token is for, so you know which one to revoke later.")})
     if ApiToken.objects.filter(user=user, revoked_at=None).count() >= MAX_ACTIVE_TOKENS:
-        raise ValidationError({"name": f"You have {MAX_ACTIVE_TOKENS} active tokens; revoke one first."})
+        raise ValidationError(
+            {
+                "name": ngettext(
+                    "You have %(count)s active token; revoke one first.",
+                    "You have %(count)s active tokens; revoke one first.",
+                    MAX_ACTIVE_TOKENS,
+                )
+                % {"count": MAX_ACTIVE_TOKENS}
+            }
+        )
     prefix = secrets.token_hex(4)
     raw = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(user=user, name=name[:80], prefix=prefix, token_hash=_hash(raw))
@@ -42,7 +53,7 @@ def api_token_create(*, user: AbstractBaseUser, name: str) -> tuple[ApiToken, st
 
 def api_token_revoke(*, token: ApiToken, by: AbstractBaseUser) -> ApiToken:
     if token.user_id != by.pk:
-        raise PermissionDenied("You can only revoke your own tokens.")
+        raise PermissionDenied(_("You can only revoke your own tokens."))
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         ApiToken.objects.filter(pk=token.pk).update(revoked_at=token.revoked_at)

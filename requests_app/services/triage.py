@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department, Membership, Service
 from departments.permissions import forget_memberships, is_lead, is_member
@@ -56,13 +58,13 @@ def request_transfer(
     require_worker(by, service_request)
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Say why the request moves; the receiving department reads this."})
+        raise ValidationError({"reason": gettext("Say why the request moves; the receiving department reads this.")})
     if service_request.status not in ACTIVE_STATUSES:
-        raise TransitionNotAllowed("Only requests that are still being worked on can be transferred.")
+        raise TransitionNotAllowed(gettext("Only requests that are still being worked on can be transferred."))
     if not to_service.is_active or not to_service.department.is_active:
-        raise ValidationError({"to_service": "That service is not available any more."})
+        raise ValidationError({"to_service": gettext("That service is not available any more.")})
     if to_service.pk == service_request.service_id:
-        raise ValidationError({"to_service": "The request is already filed against that service."})
+        raise ValidationError({"to_service": gettext("The request is already filed against that service.")})
     old_service = service_request.service
     now = timezone.now()
     with transaction.atomic():
@@ -78,7 +80,9 @@ def request_transfer(
             updated_at=now,
         )
         if updated != 1:
-            raise ConcurrentChange("This request was changed by someone else meanwhile. Reload the page and try again.")
+            raise ConcurrentChange(
+                gettext("This request was changed by someone else meanwhile. Reload the page and try again.")
+            )
         old_status = service_request.status
         service_request.service = to_service
         service_request.department_id = to_service.department_id
@@ -118,13 +122,14 @@ def watcher_add(*, service_request: ServiceRequest, user: AbstractBaseUser, by: 
     """The requester (or the department) lets a colleague follow the request: public conversation and
     status, and the emails the requester gets about replies and resolution."""
     if by.pk != service_request.requester_id and not is_member(by, service_request.department_id):
-        raise PermissionDenied("Only the requester and the department can add watchers.")
+        raise PermissionDenied(gettext("Only the requester and the department can add watchers."))
     if not user.is_active:
-        raise ValidationError({"user": "That person's account is deactivated."})
+        raise ValidationError({"user": gettext("That person's account is deactivated.")})
     if user.pk == service_request.requester_id:
-        raise ValidationError({"user": "The requester follows their own request already."})
+        raise ValidationError({"user": gettext("The requester follows their own request already.")})
     if Watcher.objects.filter(request=service_request, user=user).exists():
-        raise ValidationError({"user": f"{user.get_full_name() or user.get_username()} already watches this request."})
+        name = user.get_full_name() or user.get_username()
+        raise ValidationError({"user": gettext("%(person)s already watches this request.") % {"person": name}})
     with transaction.atomic():
         watcher = Watcher.objects.create(request=service_request, user=user, added_by=by)
         record(
@@ -140,11 +145,11 @@ def watcher_remove(*, service_request: ServiceRequest, user: AbstractBaseUser, b
     """Stop someone following: the requester, the department, or the watcher themselves."""
     allowed = by.pk in (service_request.requester_id, user.pk) or is_member(by, service_request.department_id)
     if not allowed:
-        raise PermissionDenied("Only the requester, the department or the watcher can remove a watcher.")
+        raise PermissionDenied(gettext("Only the requester, the department or the watcher can remove a watcher."))
     with transaction.atomic():
         deleted, _ = Watcher.objects.filter(request=service_request, user=user).delete()
         if not deleted:
-            raise ValidationError({"user": "That person does not watch this request."})
+            raise ValidationError({"user": gettext("That person does not watch this request.")})
         record(
             service_request,
             actor=by,
@@ -160,7 +165,7 @@ class BulkAction:
     ASSIGN = "assign"
     PRIORITY = "priority"
     STATUS = "status"
-    choices = ((ASSIGN, "Assign"), (PRIORITY, "Change priority"), (STATUS, "Change status"))
+    choices = ((ASSIGN, _("Assign")), (PRIORITY, _("Change priority")), (STATUS, _("Change status")))
 
 
 @dataclass
@@ -179,7 +184,7 @@ def _bulk_step(action: str, value: Any, by: AbstractBaseUser, note: str) -> Call
         return lambda sr: request_change_priority(service_request=sr, priority=value, by=by)
     if action == BulkAction.STATUS:
         return lambda sr: request_change_status(service_request=sr, to_status=value, by=by, note=note)
-    raise ValidationError({"action": f"Unknown bulk action {action!r}."})
+    raise ValidationError({"action": gettext("Unknown bulk action %(action)r.") % {"action": action}})
 
 
 def _snapshot(sr: ServiceRequest) -> tuple[Any, ...]:
@@ -203,7 +208,7 @@ def requests_bulk_change(
             with transaction.atomic():
                 step(sr)
         except PermissionDenied as exc:
-            result.refused.append((sr.reference, str(exc) or "You may not change this request."))
+            result.refused.append((sr.reference, str(exc) or gettext("You may not change this request.")))
         except ConcurrentChange as exc:
             result.refused.append((sr.reference, str(exc)))
         except ValidationError as exc:
@@ -221,20 +226,20 @@ def saved_view_create(
 ) -> SavedView:
     """Save a queue filter under a name. Sharing with the whole department is for its leads."""
     if not is_member(owner, department.pk):
-        raise PermissionDenied("Only agents and leads of this department can save its views.")
+        raise PermissionDenied(gettext("Only agents and leads of this department can save its views."))
     if shared and not is_lead(owner, department.pk):
-        raise PermissionDenied("Only a lead can share a view with the whole department.")
+        raise PermissionDenied(gettext("Only a lead can share a view with the whole department."))
     name = name.strip()
     if not name:
-        raise ValidationError({"name": "Give the view a name."})
+        raise ValidationError({"name": gettext("Give the view a name.")})
     if SavedView.objects.filter(department=department, owner=owner, name=name).exists():
-        raise ValidationError({"name": f"You already have a view called “{name}”."})
+        raise ValidationError({"name": gettext("You already have a view called “%(name)s”.") % {"name": name}})
     return SavedView.objects.create(department=department, owner=owner, name=name, query=query, shared=shared)
 
 
 def saved_view_delete(*, view: SavedView, by: AbstractBaseUser) -> None:
     if view.owner_id != by.pk and not (view.shared and is_lead(by, view.department_id)):
-        raise PermissionDenied("Only its owner (or a lead, for a shared view) can delete this view.")
+        raise PermissionDenied(gettext("Only its owner (or a lead, for a shared view) can delete this view."))
     view.delete()
 
 
@@ -246,7 +251,7 @@ def membership_set_available(*, membership: Membership, available: bool, by: Abs
     last member served holds the current turn; sharing it would let an older membership jump ahead.
     """
     if membership.user_id != by.pk and not is_lead(by, membership.department_id):
-        raise PermissionDenied("Only the member themselves or a lead can change availability.")
+        raise PermissionDenied(gettext("Only the member themselves or a lead can change availability."))
     changes: dict[str, Any] = {"is_available": available}
     with transaction.atomic():
         if available and not membership.is_available:

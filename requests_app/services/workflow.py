@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from departments.models import PRIORITY_RANK, Priority
 from departments.permissions import is_lead, is_member
@@ -37,11 +38,11 @@ def request_assign(
     require_worker(by, service_request)
     assigning_other = assignee is None or assignee.pk != by.pk
     if assigning_other and not is_lead(by, service_request.department_id):
-        raise PermissionDenied("Only a lead of this department can assign requests to others.")
+        raise PermissionDenied(_("Only a lead of this department can assign requests to others."))
     if assignee is not None and not is_member(assignee, service_request.department_id):
-        raise ValidationError({"assignee": "The assignee must be an agent or lead of this department."})
+        raise ValidationError({"assignee": _("The assignee must be an agent or lead of this department.")})
     if service_request.status in (Status.CLOSED, Status.CANCELLED):
-        raise TransitionNotAllowed("A closed or cancelled request cannot be reassigned.")
+        raise TransitionNotAllowed(_("A closed or cancelled request cannot be reassigned."))
     old_assignee = service_request.assignee
     if (old_assignee.pk if old_assignee else None) == (assignee.pk if assignee else None):
         return service_request
@@ -68,7 +69,7 @@ def request_change_status(
 ) -> ServiceRequest:
     """Move along the workflow. Resolving needs a resolution note; cancelling by the requester is allowed."""
     if to_status not in Status.values:
-        raise TransitionNotAllowed(f"Unknown status {to_status!r}.")
+        raise TransitionNotAllowed(_("Unknown status %(status)r.") % {"status": to_status})
     if to_status == Status.RESOLVED:
         return request_resolve(service_request=service_request, by=by, resolution_note=note)
     if to_status == Status.CANCELLED and service_request.requester_id == by.pk:
@@ -77,7 +78,9 @@ def request_change_status(
     old = service_request.status
     if to_status not in ALLOWED_TRANSITIONS[old]:
         raise TransitionNotAllowed(
-            f"A request that is {Status(old).label.lower()} cannot become {Status(to_status).label.lower()}."
+            # Translators: both are statuses in lower case: "A request that is closed cannot become open."
+            _("A request that is %(from)s cannot become %(to)s.")
+            % {"from": Status(old).label.lower(), "to": Status(to_status).label.lower()}
         )
     changes: dict[str, Any] = {"status": to_status}
     kind = EventKind.STATUS
@@ -104,10 +107,13 @@ def request_resolve(*, service_request: ServiceRequest, by: AbstractBaseUser, re
     require_worker(by, service_request)
     old = service_request.status
     if Status.RESOLVED not in ALLOWED_TRANSITIONS[old]:
-        raise TransitionNotAllowed(f"A request that is {Status(old).label.lower()} cannot be resolved.")
+        raise TransitionNotAllowed(
+            # Translators: %(status)s is the request's status in lower case.
+            _("A request that is %(status)s cannot be resolved.") % {"status": Status(old).label.lower()}
+        )
     resolution_note = resolution_note.strip()
     if not resolution_note:
-        raise ValidationError({"resolution_note": "Say how the request was resolved; the requester reads this."})
+        raise ValidationError({"resolution_note": _("Say how the request was resolved; the requester reads this.")})
     now = timezone.now()
     changes = {"status": Status.RESOLVED, "resolved_at": now, "resolution_note": resolution_note, "updated_at": now}
     if service_request.first_responded_at is None:
@@ -133,7 +139,10 @@ def request_cancel(*, service_request: ServiceRequest, by: AbstractBaseUser) -> 
         require_worker(by, service_request)
     old = service_request.status
     if old not in (Status.NEW, Status.OPEN, Status.WAITING):
-        raise TransitionNotAllowed(f"A request that is {Status(old).label.lower()} cannot be cancelled.")
+        raise TransitionNotAllowed(
+            # Translators: %(status)s is the request's status in lower case.
+            _("A request that is %(status)s cannot be cancelled.") % {"status": Status(old).label.lower()}
+        )
     with transaction.atomic():
         update_exactly_one(service_request, expected_status=old, status=Status.CANCELLED, closed_at=timezone.now())
         record(service_request, actor=by, kind=EventKind.CANCELLED, from_value=old, to_value=Status.CANCELLED)
@@ -143,12 +152,12 @@ def request_cancel(*, service_request: ServiceRequest, by: AbstractBaseUser) -> 
 def request_change_priority(*, service_request: ServiceRequest, priority: str, by: AbstractBaseUser) -> ServiceRequest:
     require_worker(by, service_request)
     if priority not in Priority.values:
-        raise ValidationError({"priority": f"Unknown priority {priority!r}."})
+        raise ValidationError({"priority": _("Unknown priority %(priority)r.") % {"priority": priority}})
     old = service_request.priority
     if old == priority:
         return service_request
     if service_request.status in (Status.CLOSED, Status.CANCELLED):
-        raise TransitionNotAllowed("The priority of a closed or cancelled request cannot change.")
+        raise TransitionNotAllowed(_("The priority of a closed or cancelled request cannot change."))
     with transaction.atomic():
         update_exactly_one(
             service_request,

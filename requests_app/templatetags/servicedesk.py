@@ -2,6 +2,8 @@
 
 A wording that needs logic (what a requester can expect next, what a service promises) is built here, in a
 tag named after what it renders, so templates read like HTML instead of one long line of if/elif.
+Every wording is one translatable sentence with named placeholders, in the active language; durations too
+("1d 4h": one msgid per combination of units, so a language orders and abbreviates its own units).
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from django import template
 from django.template.base import Parser, TextNode, Token, render_value_in_context
 from django.template.context import Context
 from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import join, linebreaksbr, yesno
+from django.template.defaultfilters import join, linebreaksbr
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from departments.business_time import format_duration
 from requests_app.models.requests import request_url as models_request_url
 
 if TYPE_CHECKING:
@@ -109,13 +112,15 @@ def business_duration(minutes: int | None) -> str:
     minutes = int(minutes)
     if minutes % (8 * 60) == 0 and minutes >= 8 * 60 * 2:
         days = minutes // (8 * 60)
-        return f"{days} business days"
+        # Translators: a business day has 8 working hours.
+        return ngettext("%(count)s business day", "%(count)s business days", days) % {"count": days}
     if minutes % 60 == 0:
         hours = minutes // 60
-        return f"{hours} business hour{'s' if hours != 1 else ''}"
+        return ngettext("%(count)s business hour", "%(count)s business hours", hours) % {"count": hours}
     if minutes > 60:
-        return f"{minutes // 60} h {minutes % 60} min of business time"
-    return f"{minutes} business minute{'s' if minutes != 1 else ''}"
+        # Translators: a time commitment in working time, e.g. "2 h 30 min of business time".
+        return _("%(hours)s h %(minutes)s min of business time") % {"hours": minutes // 60, "minutes": minutes % 60}
+    return ngettext("%(count)s business minute", "%(count)s business minutes", minutes) % {"count": minutes}
 
 
 @register.filter
@@ -148,14 +153,58 @@ def clock_badge(clock: Any) -> str:
         return ""
     badge = format_html('<span class="badge {}">{}</span>', sla_badge(clock.state), clock.label)
     if clock.state == "breached":
-        return badge + format_html(
-            ' <small class="text-danger text-nowrap">{} overdue</small>', business_left(clock.overdue)
-        )
+        # Translators: business time past an SLA due time, e.g. "1d 2h overdue".
+        overdue = _("%(duration)s overdue") % {"duration": business_left(clock.overdue)}
+        return badge + format_html(' <small class="text-danger text-nowrap">{}</small>', overdue)
     if clock.state in ("on_track", "at_risk", "paused") and clock.left is not None:
-        return badge + format_html(
-            ' <small class="text-body-secondary text-nowrap">{} left</small>', business_left(clock.left)
-        )
+        # Translators: business time until an SLA due time, e.g. "4h 15m left".
+        left = _("%(duration)s left") % {"duration": business_left(clock.left)}
+        return badge + format_html(' <small class="text-body-secondary text-nowrap">{}</small>', left)
     return badge
+
+
+def compact_duration(days: int, hours: int, minutes: int) -> str:
+    """A span in abbreviated units, leaving out those that are 0: "1d 4h", "2h 5m", "45m" ("" for nothing).
+
+    One msgid per combination of units rather than pieces glued together, so a language writes, orders and
+    spaces its own abbreviations. What a day is (8 business hours, 24 wall-clock hours) is the caller's.
+    """
+    values = {"days": days, "hours": hours, "minutes": minutes}
+    if days and hours and minutes:
+        # Translators: a compact duration; d = days, h = hours, m = minutes ("1d 4h 15m").
+        return _("%(days)sd %(hours)sh %(minutes)sm") % values
+    if days and hours:
+        # Translators: a compact duration; d = days, h = hours ("1d 4h").
+        return _("%(days)sd %(hours)sh") % values
+    if days and minutes:
+        # Translators: a compact duration; d = days, m = minutes ("1d 15m").
+        return _("%(days)sd %(minutes)sm") % values
+    if days:
+        # Translators: a compact duration; d = days ("3d").
+        return _("%(days)sd") % values
+    if hours and minutes:
+        # Translators: a compact duration; h = hours, m = minutes ("4h 15m").
+        return _("%(hours)sh %(minutes)sm") % values
+    if hours:
+        # Translators: a compact duration; h = hours ("4h").
+        return _("%(hours)sh") % values
+    if minutes:
+        # Translators: a compact duration; m = minutes ("45m").
+        return _("%(minutes)sm") % values
+    return ""
+
+
+def format_business_minutes(minutes: int) -> str:
+    """Business minutes as people say them: 1200 -> "2d 4h" (a business day is 8 hours), 0 -> "0m".
+
+    The units ``departments.business_time`` reads ("2d 4h"), worded for people in the active language.
+    """
+    if minutes <= 0:
+        # Translators: a compact duration; m = minutes ("45m").
+        return _("%(minutes)sm") % {"minutes": 0}
+    days, rest = divmod(minutes, 8 * 60)
+    hours, mins = divmod(rest, 60)
+    return compact_duration(days, hours, mins)
 
 
 @register.filter
@@ -164,7 +213,7 @@ def business_left(delta: timedelta | None) -> str:
     if delta is None:
         return ""
     minutes = max(0, int(delta.total_seconds() // 60))
-    return format_duration(minutes) if minutes else "less than a minute"
+    return format_business_minutes(minutes) if minutes else _("less than a minute")
 
 
 @register.filter
@@ -176,10 +225,8 @@ def wall_duration(delta: timedelta | None) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h {mins}m" if mins else f"{hours}h"
-    return f"{mins}m" if mins else "less than a minute"
+        return compact_duration(days, hours, 0)
+    return compact_duration(0, hours, mins) or _("less than a minute")
 
 
 @register.filter
@@ -253,16 +300,18 @@ def request_expectation(service_request: ServiceRequest) -> str:
     """
     status = service_request.status
     if status == "waiting":
-        return "We are waiting for your reply"
+        return _("We are waiting for your reply")
     if status == "resolved":
-        return "Resolved; reply if something is missing"
+        return _("Resolved; reply if something is missing")
     if status in ("closed", "cancelled"):
         return NO_FIGURE
     if service_request.first_response_due_at:
-        return f"An answer by {_local_date(service_request.first_response_due_at)}"
+        # Translators: what a requester can expect, e.g. "An answer by Mon 23 Nov 12:00".
+        return _("An answer by %(due)s") % {"due": _local_date(service_request.first_response_due_at)}
     if service_request.resolution_due_at:
-        return f"Resolution by {_local_date(service_request.resolution_due_at)}"
-    return "We are on it"
+        # Translators: what a requester can expect, e.g. "Resolution by Mon 23 Nov 12:00".
+        return _("Resolution by %(due)s") % {"due": _local_date(service_request.resolution_due_at)}
+    return _("We are on it")
 
 
 @register.simple_tag
@@ -270,11 +319,12 @@ def service_promise(service: Service) -> str:
     """What a service commits to at its default priority: the catalog's promise, next to what it delivers."""
     target = service.promised_target
     if target is None:
-        return "No time commitment published yet"
-    return (
-        f"First response within {business_duration(target.first_response_minutes)}, "
-        f"resolution within {business_duration(target.resolution_minutes)}"
-    )
+        return _("No time commitment published yet")
+    # Translators: a service's promise; both are business times, e.g. "4 business hours", "3 business days".
+    return _("First response within %(first)s, resolution within %(resolution)s") % {
+        "first": business_duration(target.first_response_minutes),
+        "resolution": business_duration(target.resolution_minutes),
+    }
 
 
 @register.simple_tag(takes_context=True)
@@ -287,7 +337,7 @@ def field_answer(context: Context, definition: ServiceField, value: Any) -> Safe
     if value is None or value == "":
         return format_html('<span class="text-body-secondary">{}</span>', NO_FIGURE)
     if definition.field_type == "checkbox":
-        return yesno(value, "Yes,No")
+        return _("Yes") if value else _("No")
     if definition.field_type == "multi_choice":
         return join(value, ", ", autoescape=autoescape)
     if definition.field_type == "long_text":
@@ -299,8 +349,11 @@ def field_answer(context: Context, definition: ServiceField, value: Any) -> Safe
 def clock_due(service_request: ServiceRequest, clock: str) -> str:
     """When the clock a warning is about runs out ("First response due: Mon 23 Nov 2026 12:00 CET")."""
     if clock == "first_response":
-        return f"First response due: {_local_date(service_request.first_response_due_at, WARNING_DUE_FORMAT)}"
-    return f"Resolution due: {_local_date(service_request.resolution_due_at, WARNING_DUE_FORMAT)}"
+        due = _local_date(service_request.first_response_due_at, WARNING_DUE_FORMAT)
+        # Translators: %(due)s is a date, time and time zone, e.g. "Mon 23 Nov 2026 12:00 CET".
+        return _("First response due: %(due)s") % {"due": due}
+    # Translators: %(due)s is a date, time and time zone, e.g. "Mon 23 Nov 2026 12:00 CET".
+    return _("Resolution due: %(due)s") % {"due": _local_date(service_request.resolution_due_at, WARNING_DUE_FORMAT)}
 
 
 LINE_BREAK = re.compile(r"[ \t]*\n\s*")
@@ -345,7 +398,8 @@ def queue_view_link(view: Any, current_query: str) -> SafeString:
     template line.
     """
     current = mark_safe(' aria-current="page"') if view.query == current_query else ""
-    shared = mark_safe(' <span class="badge text-bg-light">shared</span>') if view.kind == "shared" else ""
+    # Translators: a badge on a queue view that a lead shared with the whole department.
+    shared = format_html(' <span class="badge text-bg-light">{}</span>', _("shared")) if view.kind == "shared" else ""
     return format_html(
         '<a class="stretched-link text-reset text-decoration-none" href="?{}"{}>{}{}</a>',
         view.query,
@@ -361,8 +415,13 @@ def sla_warning_subject(service_request: ServiceRequest, notification: Notificat
 
     Built here because a subject is one line and this one does not fit a template line of 120 characters.
     """
-    reference, threshold, title = service_request.reference, notification.threshold, service_request.title
-    return f"[{reference}] {threshold}% of the {clock_label} time used: {title}"
+    # Translators: an email subject, e.g. "[IT-1042] 75% of the first response time used: Laptop flickers".
+    return _("[%(reference)s] %(threshold)s%% of the %(clock)s time used: %(title)s") % {
+        "reference": service_request.reference,
+        "threshold": notification.threshold,
+        "clock": clock_label,
+        "title": service_request.title,
+    }
 
 
 @register.simple_tag
@@ -372,4 +431,9 @@ def promise_reminder_subject(service_request: ServiceRequest, promise: FollowUpP
     Built here because a subject is one line and this one does not fit a template line of 120 characters.
     """
     due = _local_date(promise.due_at, "D H:i")
-    return f"[{service_request.reference}] You promised an update by {due}: {service_request.title}"
+    # Translators: an email subject, e.g. "[IT-1042] You promised an update by Thu 15:00: Laptop flickers".
+    return _("[%(reference)s] You promised an update by %(due)s: %(title)s") % {
+        "reference": service_request.reference,
+        "due": due,
+        "title": service_request.title,
+    }

@@ -1,7 +1,7 @@
 """Pages: look up with a permission helper, validate a form, call one service, render or redirect."""
 
 from .catalog import catalog, service_detail
-from .profile import api_token_create, api_token_revoke, profile
+from .profile import api_token_create, api_token_revoke, profile, reading_set
 from .queue import availability, queue, queue_bulk, saved_view_create, saved_view_delete
 from .request_page import (
     attachment_download,
@@ -34,6 +34,7 @@ __all__ = [
     "profile",
     "queue",
     "queue_bulk",
+    "reading_set",
     "request_assign",
     "request_cancel",
     "request_claim",

@@ -7,6 +7,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from departments.models import Service
 
@@ -29,7 +31,7 @@ def _get_service(pk: int) -> Service:
     try:
         return selectors.service_for_filing(pk)
     except Service.DoesNotExist:
-        raise Http404("No such service in the catalog.") from None
+        raise Http404(_("No such service in the catalog.")) from None
 
 
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -43,8 +45,14 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
             form.is_valid()  # the page shows what was typed, with its own errors if any
             form.add_error(
                 None,
-                f"You filed many requests in a short time; please wait {verdict.retry_after} seconds and send "
-                "this one again (everything you typed is kept below).",
+                ngettext(
+                    "You filed many requests in a short time; please wait %(seconds)s second and send this one "
+                    "again (everything you typed is kept below).",
+                    "You filed many requests in a short time; please wait %(seconds)s seconds and send this one "
+                    "again (everything you typed is kept below).",
+                    verdict.retry_after,
+                )
+                % {"seconds": verdict.retry_after},
             )
             response = _render_form(request, service, form, status=429)
             response["Retry-After"] = str(verdict.retry_after)
@@ -62,11 +70,17 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
-                messages.success(request, f"Request {service_request.reference} was filed. We will keep you posted.")
+                messages.success(
+                    request,
+                    _("Request %(reference)s was filed. We will keep you posted.")
+                    % {"reference": service_request.reference},
+                )
                 return redirect(service_request)
         status = 400
         if request.FILES:
-            messages.warning(request, "For your safety, browsers do not keep chosen files: please select them again.")
+            messages.warning(
+                request, _("For your safety, browsers do not keep chosen files: please select them again.")
+            )
     else:
         form = ServiceRequestForm(service=service)
     return _render_form(request, service, form, status=status)

@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from departments.models import Department, Membership
@@ -80,7 +82,8 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
             qs, sort=filters.sort, cursor=request.GET.get("cursor", ""), size=size, count=False
         )
     except selectors.InvalidCursor as exc:
-        messages.warning(request, f"{exc} Showing the first page.")
+        # Translators: %(problem)s is why the page link was refused, e.g. "This page link is damaged."
+        messages.warning(request, _("%(problem)s Showing the first page.") % {"problem": exc})
         page = selectors.keyset_page(qs, sort=filters.sort, size=size, count=False)
     views, current = _sidebar(request, ctx, filters)
     page.total, page.total_capped = current.count, current.capped
@@ -139,13 +142,27 @@ def queue_bulk(request: HttpRequest, slug: str) -> HttpResponse:
         by=request.user,
         note=form.cleaned_data.get("note") or "",
     )
-    result.refused.extend((r, "Not found in this queue.") for r in references if r not in found)
+    not_found = _("Not found in this queue.")
+    result.refused.extend((r, not_found) for r in references if r not in found)
     if result.changed:
-        messages.success(request, f"Changed {len(result.changed)}: {', '.join(result.changed)}.")
+        messages.success(
+            request,
+            ngettext(
+                # Translators: "Changed 2: IT-1, IT-2." (how many requests, then their references).
+                "Changed %(count)s: %(references)s.",
+                "Changed %(count)s: %(references)s.",
+                len(result.changed),
+            )
+            % {"count": len(result.changed), "references": ", ".join(result.changed)},
+        )
     if result.unchanged:
-        messages.info(request, f"Already so, left as they were: {', '.join(result.unchanged)}.")
+        messages.info(
+            request, _("Already so, left as they were: %(references)s.") % {"references": ", ".join(result.unchanged)}
+        )
     for reference, reason in result.refused:
-        messages.error(request, f"{reference} was not changed: {reason}")
+        messages.error(
+            request, _("%(reference)s was not changed: %(reason)s") % {"reference": reference, "reason": reason}
+        )
     return redirect(back_url)
 
 
@@ -155,7 +172,7 @@ def saved_view_create(request: HttpRequest, slug: str) -> HttpResponse:
     form = SavedViewForm(request.POST)
     query = _filter_query(QueryDict(request.POST.get("query", "")))
     if not form.is_valid():
-        messages.error(request, "Give the view a name (at most 80 characters).")
+        messages.error(request, _("Give the view a name (at most 80 characters)."))
         return redirect(_queue_url(department, query))
     try:
         view = services.saved_view_create(
@@ -168,7 +185,7 @@ def saved_view_create(request: HttpRequest, slug: str) -> HttpResponse:
     except (ValidationError, PermissionDenied) as exc:
         messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         return redirect(_queue_url(department, query))
-    messages.success(request, f"Saved “{view.name}”; it is in the sidebar with its live count.")
+    messages.success(request, _("Saved “%(name)s”; it is in the sidebar with its live count.") % {"name": view.name})
     return redirect(_queue_url(department, query))
 
 
@@ -177,9 +194,9 @@ def saved_view_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     department = get_queue_department_for_user(request.user, slug)
     view = next((v for v in selectors.saved_views(department, request.user) if v.pk == pk), None)
     if view is None:
-        raise Http404("No such view.")
+        raise Http404(_("No such view."))
     services.saved_view_delete(view=view, by=request.user)
-    messages.success(request, f"Deleted the view “{view.name}”.")
+    messages.success(request, _("Deleted the view “%(name)s”.") % {"name": view.name})
     return redirect(_queue_url(department))
 
 
@@ -192,8 +209,8 @@ def availability(request: HttpRequest, slug: str) -> HttpResponse:
     services.membership_set_available(membership=membership, available=available, by=request.user)
     messages.success(
         request,
-        "You are available: round robin assigns you new requests."
+        _("You are available: round robin assigns you new requests.")
         if available
-        else "You are away: round robin skips you until you come back.",
+        else _("You are away: round robin skips you until you come back."),
     )
     return redirect(_queue_url(department))

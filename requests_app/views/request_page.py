@@ -14,8 +14,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import dateformat, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from departments.models import CannedResponse
@@ -230,49 +231,55 @@ def _reply(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> st
         internal=internal,
         files=[("", f) for f in data["attachments"]],
     )
-    return "Internal note added." if internal else "Reply sent."
+    return _("Internal note added.") if internal else _("Reply sent.")
 
 
 def _claim(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
     services.request_claim(service_request=sr, by=request.user)
-    return "You took this request."
+    return _("You took this request.")
 
 
 def _assign(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
     assignee = data["assignee"]
     services.request_assign(service_request=sr, assignee=assignee, by=request.user)
-    return f"Assigned to {assignee.get_full_name() or assignee.get_username()}." if assignee else "Unassigned."
+    if assignee is None:
+        return _("Unassigned.")
+    return _("Assigned to %(person)s.") % {"person": assignee.get_full_name() or assignee.get_username()}
 
 
 def _status(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
     services.request_change_status(service_request=sr, to_status=data["status"], by=request.user, note=data["note"])
-    return f"Status changed to {Status(data['status']).label.lower()}."
+    # Translators: %(status)s is the new status in lower case, e.g. "Status changed to waiting on requester."
+    return _("Status changed to %(status)s.") % {"status": Status(data["status"]).label.lower()}
 
 
 def _resolve(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
     services.request_resolve(service_request=sr, by=request.user, resolution_note=data["resolution_note"])
-    return "Resolved. The requester has been told."
+    return _("Resolved. The requester has been told.")
 
 
 def _priority(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
     services.request_change_priority(service_request=sr, priority=data["priority"], by=request.user)
-    return "Priority changed."
+    return _("Priority changed.")
 
 
 def _promise(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
     services.promise_make(service_request=sr, by=request.user, due_at=data["due_at"])
-    return f"Promised an update by {timezone.localtime(data['due_at']):%a %d %b %H:%M}. The requester sees it."
+    # Day and month names in the active language ("Thu 05 Mar 15:00" in English).
+    due = dateformat.format(timezone.localtime(data["due_at"]), "D d M H:i")
+    # Translators: %(due)s is a day and time, e.g. "Thu 05 Mar 15:00".
+    return _("Promised an update by %(due)s. The requester sees it.") % {"due": due}
 
 
 def _add_watcher(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
     person = data["person"]
     services.watcher_add(service_request=sr, user=person, by=request.user)
-    return f"{person.get_full_name() or person.get_username()} now follows this request."
+    return _("%(person)s now follows this request.") % {"person": person.get_full_name() or person.get_username()}
 
 
 def _cancel(request: HttpRequest, sr: ServiceRequest, data: dict[str, Any]) -> str:
     services.request_cancel(service_request=sr, by=request.user)
-    return "Request cancelled."
+    return _("Request cancelled.")
 
 
 def _anyone_who_sees_it(user: Any, sr: ServiceRequest) -> bool:
@@ -352,7 +359,9 @@ def request_transfer(request: HttpRequest, reference: str) -> HttpResponse:
                 status = 400
             else:
                 messages.success(
-                    request, f"{sr.reference} moved to {target.department.name}: {target.name}. They have been told."
+                    request,
+                    _("%(reference)s moved to %(department)s: %(service)s. They have been told.")
+                    % {"reference": sr.reference, "department": target.department.name, "service": target.name},
                 )
                 if can_work_on(request.user, sr):
                     return redirect(sr)
@@ -370,12 +379,12 @@ def request_watcher_remove(request: HttpRequest, reference: str, user_id: int) -
     sr = _load(request, reference)
     watcher = next((w for w in selectors.watchers(sr) if w.user_id == user_id), None)
     if watcher is None:
-        raise Http404("That person does not watch this request.")
+        raise Http404(_("That person does not watch this request."))
     services.watcher_remove(service_request=sr, user=watcher.user, by=request.user)
     if watcher.user_id == request.user.pk and not (is_requester(request.user, sr) or can_work_on(request.user, sr)):
-        messages.success(request, f"You no longer follow {sr.reference}.")
+        messages.success(request, _("You no longer follow %(reference)s.") % {"reference": sr.reference})
         return redirect("requests_app:my_requests")
-    messages.success(request, "Watcher removed.")
+    messages.success(request, _("Watcher removed."))
     return redirect(sr)
 
 
@@ -388,7 +397,7 @@ def canned_response_list(request: HttpRequest, reference: str) -> HttpResponse:
     """
     sr = _load(request, reference)
     if not can_work_on(request.user, sr):
-        raise Http404("No canned responses here.")
+        raise Http404(_("No canned responses here."))
     return render(request, "partials/_canned.html", {"sr": sr, "canned": selectors.canned_responses(sr.department)})
 
 
@@ -397,11 +406,11 @@ def canned_response_text(request: HttpRequest, reference: str, pk: int) -> JsonR
     """A canned response filled in for this request, for the reply box (agents of the department only)."""
     sr = _load(request, reference)
     if not can_work_on(request.user, sr):
-        raise Http404("No such canned response.")
+        raise Http404(_("No such canned response."))
     try:
         canned = CannedResponse.objects.get(pk=pk, department_id=sr.department_id)
     except CannedResponse.DoesNotExist:
-        raise Http404("No such canned response.") from None
+        raise Http404(_("No such canned response.")) from None
     return JsonResponse({"title": canned.title, "body": render_canned_response(canned, sr, request.user)})
 
 
@@ -410,7 +419,7 @@ def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError:
-        raise Http404("The file is no longer stored.") from None
+        raise Http404(_("The file is no longer stored.")) from None
     response = FileResponse(handle, as_attachment=True, filename=attachment.original_name)
     response["Content-Type"] = "application/octet-stream"
     response["X-Content-Type-Options"] = "nosniff"

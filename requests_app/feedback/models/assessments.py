@@ -3,11 +3,14 @@ and the actions leads take on weak criteria."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from departments.models import Department
 
@@ -15,17 +18,42 @@ from .ratings import SCORE_VALIDATORS
 
 
 class AssessmentStatus(models.TextChoices):
-    OPEN = "open", "Open for answers"
-    CLOSED = "closed", "Closed"
+    OPEN = "open", gettext_lazy("Open for answers")
+    CLOSED = "closed", gettext_lazy("Closed")
 
 
-# The fixed criteria every assessment asks about, in this order.
+# The fixed criteria every assessment asks about, in this order: (key, label, description). Label and
+# description are stored in English with each assessment's criteria (``gettext_noop`` only marks them for
+# the catalog) and translated where they are read (``AssessmentCriterion.from_db``).
 FIXED_CRITERIA = (
-    ("responsiveness", "Responsiveness", "They answer quickly and you know where your request stands."),
-    ("time_commitments", "Respect for time commitments", "They do what they promised, when they promised."),
-    ("follow_up", "Follow-up", "They keep you informed and close the loop without being chased."),
-    ("empathy", "Empathy", "They understand what you need and treat you as a colleague."),
+    (
+        "responsiveness",
+        # Translators: a criterion of a department's quality assessment.
+        gettext_noop("Responsiveness"),
+        gettext_noop("They answer quickly and you know where your request stands."),
+    ),
+    (
+        "time_commitments",
+        # Translators: a criterion of a department's quality assessment.
+        gettext_noop("Respect for time commitments"),
+        gettext_noop("They do what they promised, when they promised."),
+    ),
+    (
+        "follow_up",
+        # Translators: a criterion of a department's quality assessment (keeping people informed, closing the loop).
+        gettext_noop("Follow-up"),
+        gettext_noop("They keep you informed and close the loop without being chased."),
+    ),
+    (
+        "empathy",
+        # Translators: a criterion of a department's quality assessment.
+        gettext_noop("Empathy"),
+        gettext_noop("They understand what you need and treat you as a colleague."),
+    ),
 )
+# The English texts of the fixed criteria: a stored label or description that is one of them is shown
+# translated; any other text (a lead's own criterion, an older wording) as it was written.
+FIXED_TEXTS = frozenset(text for _, label, description in FIXED_CRITERIA for text in (label, description))
 MAX_CUSTOM_CRITERIA = 3
 # Below this many respondents, a group's answers are shown only within the aggregate.
 ANONYMITY_THRESHOLD = 3
@@ -63,6 +91,14 @@ class Assessment(models.Model):
 
 
 class AssessmentCriterion(models.Model):
+    """One criterion of an assessment, copied into it when it starts.
+
+    The fixed criteria's label and description are stored in English, as ``FIXED_CRITERIA`` words them;
+    read from the database they become lazy translations of that text (``from_db``), so every page, form
+    and email shows them in the reader's language while the row keeps the English words. A lead's own
+    criteria are their words and stay as written.
+    """
+
     assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="criteria")
     key = models.SlugField(max_length=40)
     label = models.CharField(max_length=80)
@@ -77,7 +113,19 @@ class AssessmentCriterion(models.Model):
         constraints = [models.UniqueConstraint(fields=["assessment", "key"], name="criterion_unique_key")]
 
     def __str__(self) -> str:
-        return self.label
+        return str(self.label)
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Sequence[str], values: Sequence[Any]) -> AssessmentCriterion:
+        instance = super().from_db(db, field_names, values)
+        deferred = instance.get_deferred_fields()
+        if "custom" in deferred or instance.custom:
+            return instance
+        for name in ("label", "description"):
+            text = getattr(instance, name) if name not in deferred else None
+            if text in FIXED_TEXTS:
+                setattr(instance, name, gettext_lazy(text))  # the row keeps the English text
+        return instance
 
 
 class AssessmentInvitation(models.Model):
@@ -111,7 +159,11 @@ class AssessmentInvitation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.respondent} for {self.assessment}"
+        # Translators: an invitation to answer an assessment, e.g. "ann for Spring 2027 (IT)".
+        return gettext("%(respondent)s for %(assessment)s") % {
+            "respondent": self.respondent,
+            "assessment": self.assessment,
+        }
 
 
 class AssessmentAnswer(models.Model):

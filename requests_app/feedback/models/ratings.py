@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 from requests_app.models import ServiceRequest
@@ -14,9 +16,9 @@ SCORE_VALIDATORS = [MinValueValidator(1), MaxValueValidator(5)]
 
 
 class FeedbackChannel(models.TextChoices):
-    PAGE = "page", "Request page"
-    EMAIL = "email", "Email link"
-    API = "api", "API"
+    PAGE = "page", _("Request page")
+    EMAIL = "email", _("Email link")
+    API = "api", _("API")
 
 
 class Feedback(models.Model):
@@ -69,7 +71,7 @@ class FeedbackFollowUp(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Follow-up of a {self.feedback.rating}/5 rating"
+        return gettext("Follow-up of a %(rating)s/5 rating") % {"rating": self.feedback.rating}
 
     @property
     def is_open(self) -> bool:
@@ -91,7 +93,7 @@ class Kudos(models.Model):
         # The table kept its name when the model moved from requests_app (migration feedback 0001).
         db_table = "requests_app_kudos"
         ordering = ["-created_at", "-id"]
-        verbose_name_plural = "kudos"
+        verbose_name_plural = _("kudos")
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="kudos_recipient_idx"),
             models.Index(fields=["department", "created_at"], name="kudos_department_idx"),
@@ -102,4 +104,4 @@ class Kudos(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.sender} thanks {self.recipient}"
+        return gettext("%(sender)s thanks %(recipient)s") % {"sender": self.sender, "recipient": self.recipient}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department, Service
 
@@ -53,7 +54,7 @@ class RelationDay(models.Model):
     )
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
     filed = models.PositiveIntegerField(default=0)
-    measured = models.PositiveIntegerField(default=0, help_text="Clocks with a target that stopped this day.")
+    measured = models.PositiveIntegerField(default=0, help_text=_("Clocks with a target that stopped this day."))
     in_time = models.PositiveIntegerField(default=0)
     rating_count = models.PositiveIntegerField(default=0)
     rating_sum = models.PositiveIntegerField(default=0)
@@ -68,8 +69,20 @@ class RelationDay(models.Model):
         return f"{self.requester_department_id} → {self.department_id} on {self.day}"
 
 
-# Age buckets of the backlog, as (label, upper bound in days); the last has no upper bound.
-BACKLOG_BUCKETS = (("under 1 day", 1), ("1-3 days", 3), ("3-7 days", 7), ("1-4 weeks", 28), ("over 4 weeks", None))
+# Age buckets of the backlog, as (label, upper bound in days); the last has no upper bound. The rows store
+# counts per bucket, never the labels: pages show them in the reader's language.
+BACKLOG_BUCKETS = (
+    # Translators: how long requests of a department's backlog have been open.
+    (_("under 1 day"), 1),
+    # Translators: how long requests of a department's backlog have been open.
+    (_("1-3 days"), 3),
+    # Translators: how long requests of a department's backlog have been open.
+    (_("3-7 days"), 7),
+    # Translators: how long requests of a department's backlog have been open.
+    (_("1-4 weeks"), 28),
+    # Translators: how long requests of a department's backlog have been open.
+    (_("over 4 weeks"), None),
+)
 
 
 class DepartmentDay(models.Model):
@@ -78,7 +91,7 @@ class DepartmentDay(models.Model):
     day = models.DateField()
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
     backlog = models.PositiveIntegerField(default=0)
-    backlog_buckets = models.JSONField(default=list, help_text="Counts per BACKLOG_BUCKETS entry.")
+    backlog_buckets = models.JSONField(default=list, help_text=_("Counts per BACKLOG_BUCKETS entry."))
     kudos = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField()
 
@@ -136,7 +149,7 @@ class MonthlyReview(models.Model):
     """The monthly service review of a department, sent once to its leads (the row is the once)."""
 
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="monthly_reviews")
-    month = models.DateField(help_text="The first day of the month reviewed.")
+    month = models.DateField(help_text=_("The first day of the month reviewed."))
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     recipients = models.TextField(blank=True)

@@ -23,6 +23,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from departments.models import Department, Membership, Profile
 from departments.permissions import is_lead, is_member
@@ -81,22 +83,24 @@ def assessment_start(
     """Start an assessment and invite its respondents (their emails go out after commit)."""
     now = now or timezone.now()
     if not is_lead(by, department.pk):
-        raise PermissionDenied("Only a lead of the department can start its assessment.")
+        raise PermissionDenied(_("Only a lead of the department can start its assessment."))
     title = title.strip()
     errors: dict[str, str] = {}
     if not title:
-        errors["title"] = "Give the assessment a title, e.g. “Spring 2027”."
+        errors["title"] = _("Give the assessment a title, e.g. “Spring 2027”.")
     if closes_at <= now:
-        errors["closes_at"] = "The closing date must be in the future."
+        errors["closes_at"] = _("The closing date must be in the future.")
     groups = [d for d in respondent_departments if d.pk != department.pk]
     if not groups:
-        errors["respondent_departments"] = "Choose at least one other department to answer."
+        errors["respondent_departments"] = _("Choose at least one other department to answer.")
     labels = [c.strip() for c in custom_criteria if c and c.strip()]
     if len(labels) > MAX_CUSTOM_CRITERIA:
-        errors["custom_criteria"] = f"At most {MAX_CUSTOM_CRITERIA} criteria of your own."
+        errors["custom_criteria"] = ngettext(
+            "At most %(count)s criterion of your own.", "At most %(count)s criteria of your own.", MAX_CUSTOM_CRITERIA
+        ) % {"count": MAX_CUSTOM_CRITERIA}
     keys = [slugify(label)[:40] or f"custom-{i}" for i, label in enumerate(labels, 1)]
     if len(set(keys) | {k for k, _, _ in FIXED_CRITERIA}) != len(keys) + len(FIXED_CRITERIA):
-        errors["custom_criteria"] = "Each criterion needs its own name, different from the fixed ones."
+        errors["custom_criteria"] = _("Each criterion needs its own name, different from the fixed ones.")
     if errors:
         raise ValidationError(errors)
     group_ids = {d.pk for d in groups}
@@ -109,12 +113,15 @@ def assessment_start(
             group = _group_of(person, group_ids)
             if group is None:
                 raise ValidationError(
-                    {"respondents": f"{person.get_username()} works in none of the answering departments."}
+                    {
+                        "respondents": _("%(person)s works in none of the answering departments.")
+                        % {"person": person.get_username()}
+                    }
                 )
             if person.pk not in servers:
                 invited[person.pk] = group
     if not invited:
-        raise ValidationError({"respondents": "Nobody outside the department would be asked: choose respondents."})
+        raise ValidationError({"respondents": _("Nobody outside the department would be asked: choose respondents.")})
     with transaction.atomic():
         assessment = Assessment.objects.create(department=department, title=title, started_by=by, closes_at=closes_at)
         assessment.respondent_departments.set(groups)
@@ -156,19 +163,19 @@ def assessment_answer(
     """The respondent's answers to every criterion, once, while the assessment is open."""
     now = now or timezone.now()
     if invitation.respondent_id != by.pk:
-        raise PermissionDenied("This invitation was sent to someone else.")
+        raise PermissionDenied(_("This invitation was sent to someone else."))
     assessment = invitation.assessment
     if not assessment.takes_answers(now):
-        raise ValidationError("This assessment has closed; thank you all the same.")
+        raise ValidationError(_("This assessment has closed; thank you all the same."))
     criteria = list(assessment.criteria.all())
-    errors = {c.key: "Give a score from 1 to 5." for c in criteria if c.key not in scores}
-    errors |= {k: "Scores go from 1 to 5." for k, s in scores.items() if not 1 <= s.score <= 5}
+    errors = {c.key: _("Give a score from 1 to 5.") for c in criteria if c.key not in scores}
+    errors |= {k: _("Scores go from 1 to 5.") for k, s in scores.items() if not 1 <= s.score <= 5}
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         claimed = AssessmentInvitation.objects.filter(pk=invitation.pk, answered_at=None).update(answered_at=now)
         if claimed != 1:
-            raise ValidationError("You answered this assessment already; thank you.")
+            raise ValidationError(_("You answered this assessment already; thank you."))
         AssessmentAnswer.objects.bulk_create(
             AssessmentAnswer(
                 invitation=invitation,
@@ -188,7 +195,7 @@ def assessment_close(
     """Close for answers (a lead early, or the sweep at the closing date); True if this call closed it."""
     now = now or timezone.now()
     if by is not None and not is_lead(by, assessment.department_id):
-        raise PermissionDenied("Only a lead of the department can close its assessment.")
+        raise PermissionDenied(_("Only a lead of the department can close its assessment."))
     closed = Assessment.objects.filter(pk=assessment.pk, status=AssessmentStatus.OPEN).update(
         status=AssessmentStatus.CLOSED, closed_at=now
     )
@@ -207,15 +214,15 @@ def assessment_action_add(
     criterion: AssessmentCriterion | None = None,
 ) -> AssessmentAction:
     if not is_lead(by, assessment.department_id):
-        raise PermissionDenied("Only a lead of the department can record its actions.")
+        raise PermissionDenied(_("Only a lead of the department can record its actions."))
     description = description.strip()
     errors = {}
     if not description:
-        errors["description"] = "Say what will be done."
+        errors["description"] = _("Say what will be done.")
     if not is_member(owner, assessment.department_id):
-        errors["owner"] = "The owner must be an agent or lead of the department."
+        errors["owner"] = _("The owner must be an agent or lead of the department.")
     if criterion is not None and criterion.assessment_id != assessment.pk:
-        errors["criterion"] = "That criterion belongs to another assessment."
+        errors["criterion"] = _("That criterion belongs to another assessment.")
     if errors:
         raise ValidationError(errors)
     return AssessmentAction.objects.create(
@@ -225,7 +232,7 @@ def assessment_action_add(
 
 def assessment_action_done(*, action: AssessmentAction, by: AbstractBaseUser) -> AssessmentAction:
     if by.pk != action.owner_id and not is_lead(by, action.assessment.department_id):
-        raise PermissionDenied("Only the owner or a lead can mark this action done.")
+        raise PermissionDenied(_("Only the owner or a lead can mark this action done."))
     if action.done_at is None:
         action.done_at = timezone.now()
         AssessmentAction.objects.filter(pk=action.pk, done_at=None).update(done_at=action.done_at)

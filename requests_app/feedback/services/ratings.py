@@ -11,6 +11,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from departments.models import Membership, Profile
 from departments.permissions import is_lead
@@ -33,11 +35,11 @@ def feedback_give(
 ) -> Feedback:
     """The requester rates their resolved request; a second rating is refused (the first one stands)."""
     if service_request.requester_id != by.pk:
-        raise PermissionDenied("Only the requester can rate this request.")
+        raise PermissionDenied(_("Only the requester can rate this request."))
     if service_request.status not in (Status.RESOLVED, Status.CLOSED) or service_request.resolved_at is None:
-        raise ValidationError({"rating": "A request can be rated once it is resolved."})
+        raise ValidationError({"rating": _("A request can be rated once it is resolved.")})
     if not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise ValidationError({"rating": "Rate from 1 (poor) to 5 (excellent)."})
+        raise ValidationError({"rating": _("Rate from 1 (poor) to 5 (excellent).")})
     comment = (comment or "").strip()[:MAX_COMMENT]
     try:
         with transaction.atomic():
@@ -49,20 +51,20 @@ def feedback_give(
                     request_id=service_request.pk, kind=NotificationKind.LOW_RATING, subject_id=feedback.pk
                 )
     except IntegrityError:
-        raise ValidationError({"rating": "This request has been rated already; thank you."}) from None
+        raise ValidationError({"rating": _("This request has been rated already; thank you.")}) from None
     return feedback
 
 
 def feedback_add_comment(*, feedback: Feedback, by: AbstractBaseUser, comment: str) -> Feedback:
     """After a one-click rating, the requester may add the comment once."""
     if feedback.request.requester_id != by.pk:
-        raise PermissionDenied("Only the requester can comment on their rating.")
+        raise PermissionDenied(_("Only the requester can comment on their rating."))
     comment = (comment or "").strip()[:MAX_COMMENT]
     if not comment:
-        raise ValidationError({"comment": "Write a comment, or leave the rating as it is."})
+        raise ValidationError({"comment": _("Write a comment, or leave the rating as it is.")})
     updated = Feedback.objects.filter(pk=feedback.pk, comment="").update(comment=comment)
     if updated != 1:
-        raise ValidationError({"comment": "This rating has a comment already."})
+        raise ValidationError({"comment": _("This rating has a comment already.")})
     feedback.comment = comment
     return feedback
 
@@ -72,17 +74,17 @@ def follow_up_close(
 ) -> FeedbackFollowUp:
     """A lead records what was done about a low rating; optionally the requester is told (by email)."""
     if not is_lead(by, follow_up.department_id):
-        raise PermissionDenied("Only a lead of the department can close this follow-up.")
+        raise PermissionDenied(_("Only a lead of the department can close this follow-up."))
     action_taken = (action_taken or "").strip()
     if not action_taken:
-        raise ValidationError({"action_taken": "Say what was done; it is the follow-up's record."})
+        raise ValidationError({"action_taken": _("Say what was done; it is the follow-up's record.")})
     now = timezone.now()
     with transaction.atomic():
         updated = FeedbackFollowUp.objects.filter(pk=follow_up.pk, closed_at=None).update(
             closed_at=now, closed_by=by, action_taken=action_taken, requester_told=tell_requester
         )
         if updated != 1:
-            raise ValidationError({"action_taken": "This follow-up was closed already."})
+            raise ValidationError({"action_taken": _("This follow-up was closed already.")})
         follow_up.closed_at, follow_up.closed_by, follow_up.action_taken = now, by, action_taken
         follow_up.requester_told = tell_requester
         sr = follow_up.feedback.request
@@ -106,18 +108,21 @@ def kudos_give(
     """
     message = (message or "").strip()
     if not message:
-        raise ValidationError({"message": "Say what you are thankful for."})
+        raise ValidationError({"message": _("Say what you are thankful for.")})
     if len(message) > 280:
-        raise ValidationError({"message": "Keep it short: at most 280 characters."})
+        limit = ngettext(
+            "Keep it short: at most %(count)s character.", "Keep it short: at most %(count)s characters.", 280
+        )
+        raise ValidationError({"message": limit % {"count": 280}})
     if recipient.pk == sender.pk:
-        raise ValidationError({"recipient": "Thanking yourself does not count."})
+        raise ValidationError({"recipient": _("Thanking yourself does not count.")})
     if not recipient.is_active:
-        raise ValidationError({"recipient": "That person's account is deactivated."})
+        raise ValidationError({"recipient": _("That person's account is deactivated.")})
     people = participants(service_request)
     if sender.pk not in people:
-        raise PermissionDenied("Only people who took part in this request can thank others for it.")
+        raise PermissionDenied(_("Only people who took part in this request can thank others for it."))
     if recipient.pk not in people:
-        raise ValidationError({"recipient": "That person did not take part in this request."})
+        raise ValidationError({"recipient": _("That person did not take part in this request.")})
     if Membership.objects.filter(user=recipient, department_id=service_request.department_id).exists():
         department_id = service_request.department_id
     else:
@@ -141,5 +146,5 @@ def kudos_give(
                 request_id=service_request.pk, kind=NotificationKind.KUDOS_RECEIVED, subject_id=kudos.pk
             )
     except IntegrityError:
-        raise ValidationError({"recipient": "You thanked this colleague for this request already."}) from None
+        raise ValidationError({"recipient": _("You thanked this colleague for this request already.")}) from None
     return kudos

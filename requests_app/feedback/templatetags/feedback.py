@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 
 from django import template
 from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import pluralize, truncatechars
+from django.template.defaultfilters import truncatechars
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 
 from departments.business_time import format_duration
 from requests_app.feedback.charts import bar_chart, line_chart
@@ -46,7 +47,7 @@ def business_seconds(value: float | None) -> str:
     if value is None:
         return NO_FIGURE
     minutes = int(round(value) // 60)
-    return format_duration(minutes) if minutes else "under a minute"
+    return format_duration(minutes) if minutes else gettext("under a minute")
 
 
 @register.filter
@@ -77,7 +78,7 @@ def trend_chart(weeks: list, attribute: str, title: str) -> SafeString:
             current = getattr(current, part)
         return None if current is None else float(current)
 
-    labels = [f"{week.start:%d %b}" for week in weeks]
+    labels = [date_filter(week.start, "d M") for week in weeks]  # "07 Sep", the month in the active language
     return line_chart([value(w) for w in weeks], labels, title=title)
 
 
@@ -96,16 +97,34 @@ def service_delivered(service: Service) -> str:
     """
     snapshot: ServiceSnapshot | None = getattr(service, "snapshot", None)
     if not snapshot or not snapshot.requests:
-        return "No requests in the last 30 days yet."
-    ratings = ""
+        return gettext("No requests in the last 30 days yet.")
+    values = {
+        "days": snapshot.window_days,
+        "requests": ngettext("%(count)s request", "%(count)s requests", snapshot.requests)
+        % {"count": snapshot.requests},
+        "median": business_seconds(snapshot.median_response_seconds),
+        "within": percent(snapshot.within_sla_percent),
+        "satisfaction": rating(snapshot.satisfaction),
+    }
     if snapshot.rating_count:
-        ratings = f" ({snapshot.rating_count} rating{pluralize(snapshot.rating_count)})"
-    return (
-        f"Last {snapshot.window_days} days: {snapshot.requests} request{pluralize(snapshot.requests)}, "
-        f"median first response {business_seconds(snapshot.median_response_seconds)}, "
-        f"{percent(snapshot.within_sla_percent)} within the commitments, "
-        f"satisfaction {rating(snapshot.satisfaction)}{ratings}."
-    )
+        values["ratings"] = ngettext("%(count)s rating", "%(count)s ratings", snapshot.rating_count) % {
+            "count": snapshot.rating_count
+        }
+        # Translators: what a service delivered, shown next to its promise in the catalog, e.g. "Last 30 days:
+        # 12 requests, median first response 1h 30m, 91.7% within the commitments, satisfaction 4.3 / 5
+        # (7 ratings)."
+        text = gettext(
+            "Last %(days)s days: %(requests)s, median first response %(median)s, %(within)s within the "
+            "commitments, satisfaction %(satisfaction)s (%(ratings)s)."
+        )
+    else:
+        # Translators: what a service delivered, shown next to its promise in the catalog, e.g. "Last 30 days:
+        # 12 requests, median first response 1h 30m, 91.7% within the commitments, satisfaction —."
+        text = gettext(
+            "Last %(days)s days: %(requests)s, median first response %(median)s, %(within)s within the "
+            "commitments, satisfaction %(satisfaction)s."
+        )
+    return text % values
 
 
 def _local_date(moment: date | datetime | None, format_string: str) -> str:
@@ -116,9 +135,16 @@ def _local_date(moment: date | datetime | None, format_string: str) -> str:
 @register.simple_tag
 def assessment_status(assessment: Assessment) -> str:
     """An assessment's state with the date that matters now: when it closes, or when it closed."""
+    status = assessment.get_status_display()
     if assessment.status == "open":
-        return f"{assessment.get_status_display()} · closes {_local_date(assessment.closes_at, 'j M Y H:i')}"
-    return f"{assessment.get_status_display()} · closed {_local_date(assessment.closed_at, 'j M Y')}"
+        # Translators: e.g. "Open for answers · closes 3 Mar 2027 17:00".
+        text = gettext("%(status)s · closes %(when)s")
+        return text % {"status": status, "when": _local_date(assessment.closes_at, "j M Y H:i")}
+    # Translators: e.g. "Closed · closed 3 Mar 2027".
+    return gettext("%(status)s · closed %(when)s") % {
+        "status": status,
+        "when": _local_date(assessment.closed_at, "j M Y"),
+    }
 
 
 @register.simple_tag
@@ -128,16 +154,17 @@ def action_details(action: AssessmentAction, today: date | None = None) -> SafeS
     Given ``today``, also whether it is done or overdue: the assessment's page tracks actions to the end,
     while the dashboard lists only open ones.
     """
-    details = format_html("· {} · due {}", person_name(action.owner), _local_date(action.due_on, "j M Y"))
+    # Translators: when an assessment action is due, e.g. "due 3 Mar 2027".
+    parts = [person_name(action.owner), gettext("due %(date)s") % {"date": _local_date(action.due_on, "j M Y")}]
     if action.criterion:
-        details += format_html(" · {}", action.criterion.label)
-    if today is None:
-        return details
-    if action.done_at:
-        return details + format_html(" · done {}", _local_date(action.done_at, "j M"))
-    if action.due_on < today:
-        return format_html("{} · overdue", details)
-    return details
+        parts.append(action.criterion.label)
+    if today is not None and action.done_at:
+        # Translators: when an assessment action was done, e.g. "done 5 Mar".
+        parts.append(gettext("done %(date)s") % {"date": _local_date(action.done_at, "j M")})
+    elif today is not None and action.due_on < today:
+        # Translators: an assessment action past its due date.
+        parts.append(gettext("overdue"))
+    return format_html("· {}", format_html_join(" · ", "{}", ((part,) for part in parts)))
 
 
 @register.filter
@@ -159,17 +186,25 @@ def assessment_invitation_subject(assessment: Assessment, reminder: int = 0) -> 
 
     Built here, like the other subjects too long for one template line: a subject is one line.
     """
-    subject = f"How does {assessment.department.name} serve you? ({assessment.title})"
-    return f"Reminder: {subject}" if reminder else subject
+    values = {"department": assessment.department.name, "title": assessment.title}
+    if reminder:
+        # Translators: an email subject; %(title)s is the assessment's title, e.g. "Spring 2027".
+        return gettext("Reminder: How does %(department)s serve you? (%(title)s)") % values
+    # Translators: an email subject; %(title)s is the assessment's title, e.g. "Spring 2027".
+    return gettext("How does %(department)s serve you? (%(title)s)") % values
 
 
 @register.simple_tag
 def action_overdue_subject(action: AssessmentAction) -> str:
     """The subject telling an action's owner it is overdue: its description, cut to 60 characters."""
-    return f"Overdue: {truncatechars(action.description, 60)} ({action.assessment.department.name})"
+    # Translators: an email subject; %(action)s is what the action says, cut to 60 characters.
+    text = gettext("Overdue: %(action)s (%(department)s)")
+    return text % {"action": truncatechars(action.description, 60), "department": action.assessment.department.name}
 
 
 @register.simple_tag
 def kudos_received_subject(kudos: Kudos, service_request: ServiceRequest) -> str:
     """The subject telling someone they were thanked: who thanked them, and for which request."""
-    return f"{person_name(kudos.sender)} thanks you ({service_request.reference})"
+    # Translators: an email subject, e.g. "Ann Smith thanks you (IT-1042)".
+    text = gettext("%(person)s thanks you (%(reference)s)")
+    return text % {"person": person_name(kudos.sender), "reference": service_request.reference}

@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from departments.permissions import is_lead, is_member
@@ -52,7 +54,12 @@ def assessment_list(request: HttpRequest, slug: str) -> HttpResponse:
                 status = 400
             else:
                 invited = assessment.invitations.count()
-                messages.success(request, f"“{assessment.title}” started: {invited} people are invited to answer.")
+                message = ngettext(
+                    "“%(title)s” started: %(count)s person is invited to answer.",
+                    "“%(title)s” started: %(count)s people are invited to answer.",
+                    invited,
+                ) % {"title": assessment.title, "count": invited}
+                messages.success(request, message)
                 return redirect("feedback:assessment_detail", pk=assessment.pk)
         else:
             status = 400
@@ -93,7 +100,7 @@ def assessment_detail(request: HttpRequest, pk: int, action_form: ActionForm | N
 def assessment_close(request: HttpRequest, pk: int) -> HttpResponse:
     assessment = _assessment_for(request, pk)
     services.assessment_close(assessment=assessment, by=request.user)
-    messages.success(request, "Closed for answers; the results below are final.")
+    messages.success(request, _("Closed for answers; the results below are final."))
     return redirect("feedback:assessment_detail", pk=pk)
 
 
@@ -112,7 +119,7 @@ def assessment_action_add(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         _form_errors(form, exc)
         return assessment_detail(request, pk, action_form=form)
-    messages.success(request, "Action recorded; its owner is reminded if it becomes overdue.")
+    messages.success(request, _("Action recorded; its owner is reminded if it becomes overdue."))
     return redirect("feedback:assessment_detail", pk=pk)
 
 
@@ -122,7 +129,7 @@ def assessment_action_done(request: HttpRequest, pk: int) -> HttpResponse:
     if action is None or not is_member(request.user, action.assessment.department_id):
         raise Http404("No such action.")
     services.assessment_action_done(action=action, by=request.user)
-    messages.success(request, "Marked done.")
+    messages.success(request, _("Marked done."))
     return redirect("feedback:assessment_detail", pk=action.assessment_id)
 
 

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from departments.permissions import is_lead
@@ -112,7 +113,7 @@ def follow_up_close(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         raise Http404("No such follow-up.")
     form = FollowUpCloseForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say what was done before closing the follow-up.")
+        messages.error(request, _("Say what was done before closing the follow-up."))
         return redirect("feedback:department_dashboard", slug=department.slug)
     try:
         services.follow_up_close(
@@ -124,8 +125,12 @@ def follow_up_close(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
-        told = " The requester has been told." if form.cleaned_data["tell_requester"] else ""
-        messages.success(request, f"Follow-up of {follow_up.feedback.request.reference} closed.{told}")
+        reference = follow_up.feedback.request.reference
+        if form.cleaned_data["tell_requester"]:
+            message = _("Follow-up of %(reference)s closed. The requester has been told.")
+        else:
+            message = _("Follow-up of %(reference)s closed.")
+        messages.success(request, message % {"reference": reference})
     return redirect("feedback:department_dashboard", slug=department.slug)
 
 

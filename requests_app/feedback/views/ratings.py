@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from departments.models import Department
@@ -33,7 +34,7 @@ def rate(request: HttpRequest, reference: str) -> HttpResponse:
         raise PermissionDenied
     form = RatingForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a rating from 1 to 5.")
+        messages.error(request, _("Choose a rating from 1 to 5."))
         return redirect(f"{sr.get_absolute_url()}#feedback")
     try:
         services.feedback_give(
@@ -46,7 +47,7 @@ def rate(request: HttpRequest, reference: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
-        messages.success(request, "Thank you for your rating: it goes straight to the department.")
+        messages.success(request, _("Thank you for your rating: it goes straight to the department."))
     return redirect(f"{sr.get_absolute_url()}#feedback")
 
 
@@ -65,7 +66,7 @@ def rate_by_link(request: HttpRequest, token: str) -> HttpResponse:
         return _link_page(request, "wrong_person", 403)
     sr = ServiceRequest.objects.filter(pk=link.request_id, requester=request.user).select_related("department").first()
     if sr is None:
-        return _link_page(request, "tampered", 404, message="This rating link is not valid any more.")
+        return _link_page(request, "tampered", 404, message=_("This rating link is not valid any more."))
     existing = Feedback.objects.filter(request=sr).first()
     if existing is not None:
         return _link_page(request, "used", 200, sr=sr, feedback=existing)
@@ -95,7 +96,7 @@ def feedback_comment(request: HttpRequest, reference: str) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
-        messages.success(request, "Thank you: your comment was added to your rating.")
+        messages.success(request, _("Thank you: your comment was added to your rating."))
     return redirect(f"{sr.get_absolute_url()}#feedback")
 
 
@@ -123,7 +124,8 @@ def thank(request: HttpRequest, reference: str) -> HttpResponse:
                 status = 400
             else:
                 recipient = form.cleaned_data["recipient"]
-                messages.success(request, f"Thanks sent to {recipient.get_full_name() or recipient.get_username()}.")
+                name = recipient.get_full_name() or recipient.get_username()
+                messages.success(request, _("Thanks sent to %(person)s.") % {"person": name})
                 return redirect(f"{sr.get_absolute_url()}#thanks")
         else:
             status = 400

@@ -385,6 +385,12 @@ HOMES = {
     "felix.braun": "it",
 }
 CONTRACTORS = {"contractor"}
+# People who read the desk in their own language and time zone (the others: the browser's, the site's).
+READERS = {
+    "lena.wolf": ("de", "Europe/Berlin"),
+    "felix.braun": ("de", "Europe/Berlin"),
+    "julia.costa": ("pt-br", "America/Sao_Paulo"),
+}
 # How each department assigns new requests (the others assign by hand).
 ASSIGNMENT = {"it": "round_robin", "facilities": "by_service"}
 CANNED = {

@@ -63,6 +63,7 @@ from ._demo_data import (
     FOLLOW_UPS,
     HOMES,
     POLICIES,
+    READERS,
     REOPENS,
     STATUS_FIELDS,
     STATUS_MIX,
@@ -259,8 +260,10 @@ class Seeder:
             if home is None:
                 continue
             employment = EmploymentType.CONTRACTOR if user.username in CONTRACTORS else EmploymentType.EMPLOYEE
+            language, zone = READERS.get(user.username, ("", ""))
             _, created = Profile.objects.get_or_create(
-                user=user, defaults={"department": homes[home], "employment": employment}
+                user=user,
+                defaults={"department": homes[home], "employment": employment, "language": language, "time_zone": zone},
             )
             self.tally("profiles", created)
 
