@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from requests_app.models.requests import request_url as models_request_url
 
@@ -437,3 +437,30 @@ def promise_reminder_subject(service_request: ServiceRequest, promise: FollowUpP
         "due": due,
         "title": service_request.title,
     }
+
+
+# Words the services store in a request's history in English (RequestEvent.from_value / to_value): a
+# status, a priority, how a request was assigned. Pages show them in the reader's language.
+HISTORY_WORDS = {
+    "new": pgettext_lazy("request history", "new"),
+    "open": pgettext_lazy("request history", "open"),
+    "waiting": pgettext_lazy("request history", "waiting"),
+    "resolved": pgettext_lazy("request history", "resolved"),
+    "closed": pgettext_lazy("request history", "closed"),
+    "cancelled": pgettext_lazy("request history", "cancelled"),
+    "low": pgettext_lazy("request history", "low"),
+    "normal": pgettext_lazy("request history", "normal"),
+    "high": pgettext_lazy("request history", "high"),
+    "critical": pgettext_lazy("request history", "critical"),
+    "unassigned": pgettext_lazy("request history", "unassigned"),
+    "by service": pgettext_lazy("request history", "by service"),
+    "round robin": pgettext_lazy("request history", "round robin"),
+}
+
+
+@register.filter
+def event_value(value: str) -> str:
+    """A value a request's history stored, in the reader's language: the words the services store
+    (``HISTORY_WORDS``) translated, anything else as written (names, people's reasons, the sweep's notes)."""
+    word = HISTORY_WORDS.get(value)
+    return str(word) if word is not None else value
