@@ -47,9 +47,10 @@ CLOCK_WORDS = {
 }
 
 
-def clock_words(clock: str) -> str:
-    """A clock's name in the emails' sentences, in the active language ("first response")."""
-    return str(CLOCK_WORDS.get(clock, clock.replace("_", " ")))
+def clock_words(clock: str) -> Any:
+    """A clock's name in the emails' sentences ("first response"), lazy: it is rendered in each reader's
+    language (``send_templated`` renders once per language among the recipients)."""
+    return CLOCK_WORDS.get(clock, clock.replace("_", " "))
 
 
 def message_id(key: str) -> str:

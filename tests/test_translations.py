@@ -1,6 +1,3 @@
-# Draft of tests/test_translations.py (issue 21), not collected yet: these tests need the German catalogue
-# translated and compiled (locale/de). Rename this file to test_translations.py in the commit that adds the
-# translations; see docs/translations.md.
 """The translations stay complete and current: the catalogues hold exactly what the code marks, German is
 translated in full, the compiled files match their sources, and a German page shows no English that the
 catalogue knows (a string someone forgot to mark shows up as English in a German page too)."""
@@ -30,6 +27,7 @@ from django.utils.translation import gettext
 
 from departments.models import Profile
 from requests_app import services
+from requests_app.emails import clock_words
 from requests_app.feedback import services as feedback_services
 
 from . import factories
@@ -38,6 +36,7 @@ from .conftest import login
 ROOT = Path(__file__).resolve().parents[1]
 LOCALE = ROOT / "locale"
 LANGUAGES = ("de", "pt_BR")
+COMPILED = ("de",)  # Portuguese is started: compiled when it is complete enough to show
 # What makemessages extracts (README: "Translations"): code and templates, without source locations.
 MAKEMESSAGES = ["manage.py", "makemessages", "--no-location", "--no-obsolete", "--ignore=.venv/*", "--ignore=bench/*"]
 
@@ -79,7 +78,7 @@ def test_german_is_translated_in_full() -> None:
     assert [entry.msgid for entry in german.fuzzy_entries()] == []
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("language", COMPILED)
 def test_the_compiled_catalogues_match_their_sources(language: str) -> None:
     source = catalogue(language)
     compiled = polib.mofile(str(LOCALE / language / "LC_MESSAGES" / "django.mo"))
@@ -201,7 +200,7 @@ def email_context() -> dict[str, Any]:
         "previous": NS(department=NS(name="HR")),
         "promise": NS(due_at=now, agent=lead),
         "notification": NS(threshold=75, clock="first_response"),
-        "clock_label": "first response",
+        "clock_label": clock_words("first_response"),
         "feedback": NS(rating=2, comment="Slow"),
         "follow_up": NS(action_taken="Called them", closed_by=lead),
         "kudos": NS(sender=Person("Sam Sender", "sam"), recipient=lead, message="Thanks!"),
