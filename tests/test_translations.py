@@ -23,7 +23,7 @@ from django.core import mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from departments.models import Profile
 from requests_app import services
@@ -265,3 +265,18 @@ def test_german_pages_show_no_english_the_catalogue_knows(world: Any, resolved: 
             if found:
                 left[f"{person.username} {url}"] = found
     assert left == {}
+
+
+def test_german_plurals_follow_the_count() -> None:
+    plural = next(
+        entry
+        for entry in catalogue("de")
+        if entry.msgid_plural and set(re.findall(r"%\((\w+)\)", entry.msgid_plural)) == {"count"}
+    )
+    with translation.override("de"):
+        one = ngettext(plural.msgid, plural.msgid_plural, 1) % {"count": 1}
+        many = ngettext(plural.msgid, plural.msgid_plural, 3) % {"count": 3}
+
+    assert one == plural.msgstr_plural[0] % {"count": 1}
+    assert many == plural.msgstr_plural[1] % {"count": 3}
+    assert one.replace("1", "") != many.replace("3", "")
