@@ -280,3 +280,16 @@ def test_german_plurals_follow_the_count() -> None:
     assert one == plural.msgstr_plural[0] % {"count": 1}
     assert many == plural.msgstr_plural[1] % {"count": 3}
     assert one.replace("1", "") != many.replace("3", "")
+
+
+def test_numbers_and_history_notes_follow_the_reader() -> None:
+    from requests_app.feedback.templatetags.feedback import percent, rating
+    from requests_app.templatetags.servicedesk import event_value
+
+    assert (percent(71.43), rating(4.333)) == ("71.4%", "4.3 / 5")
+    assert event_value("75% of the first response target used") == "75% of the first response target used"
+    with translation.override("de"):
+        assert (percent(71.43), rating(4.333)) == ("71,4 %", "4,3 von 5")
+        assert event_value("75% of the first response target used") == "75 % der Zeit für erste Antwort verbraucht"
+        assert event_value("resolution target missed") == "Ziel für Lösung verfehlt"
+        assert event_value("open") == "offen"

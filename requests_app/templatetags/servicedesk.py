@@ -463,4 +463,24 @@ def event_value(value: str) -> str:
     """A value a request's history stored, in the reader's language: the words the services store
     (``HISTORY_WORDS``) translated, anything else as written (names, people's reasons, the sweep's notes)."""
     word = HISTORY_WORDS.get(value)
-    return str(word) if word is not None else value
+    if word is not None:
+        return str(word)
+    # The SLA sweep's notes (requests_app.services.sweep._describe), stored in English.
+    warning = SWEEP_WARNING.fullmatch(value)
+    if warning and warning["clock"] in SWEEP_CLOCKS:
+        # Translators: a request's history: the SLA sweep's warning ("75% of the first response target used").
+        text = _("%(threshold)s%% of the %(clock)s target used")
+        return text % {"threshold": warning["threshold"], "clock": SWEEP_CLOCKS[warning["clock"]]}
+    missed = SWEEP_MISSED.fullmatch(value)
+    if missed and missed["clock"] in SWEEP_CLOCKS:
+        # Translators: a request's history: the SLA sweep's breach ("first response target missed").
+        return _("%(clock)s target missed") % {"clock": SWEEP_CLOCKS[missed["clock"]]}
+    return value
+
+
+SWEEP_WARNING = re.compile(r"(?P<threshold>\d+)% of the (?P<clock>first response|resolution) target used")
+SWEEP_MISSED = re.compile(r"(?P<clock>first response|resolution) target missed")
+SWEEP_CLOCKS = {
+    "first response": pgettext_lazy("request history", "first response"),
+    "resolution": pgettext_lazy("request history", "resolution"),
+}

@@ -13,6 +13,7 @@ from django import template
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import truncatechars
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
@@ -37,8 +38,9 @@ def percent(value: float | None) -> str:
     """66.666 -> "66.7%", 100.0 -> "100%"; nothing measured -> "—" (never a made-up 0% or 100%)."""
     if value is None:
         return NO_FIGURE
-    text = f"{value:.1f}".removesuffix(".0")
-    return f"{text}%"
+    places = 0 if round(value, 1) == round(value) else 1
+    # Translators: a share, e.g. "71.4%" (German: "71,4 %").
+    return gettext("%(number)s%%") % {"number": number_format(round(value, places), decimal_pos=places)}
 
 
 @register.filter
@@ -55,7 +57,8 @@ def rating(value: float | None) -> str:
     """4.333 -> "4.3 / 5"; no ratings -> "—"."""
     if value is None:
         return NO_FIGURE
-    return f"{value:.1f} / 5"
+    # Translators: an average rating out of 5, e.g. "4.3 / 5".
+    return gettext("%(average)s / 5") % {"average": number_format(round(value, 1), decimal_pos=1)}
 
 
 @register.filter
@@ -65,7 +68,8 @@ def signed_change(value: float | None) -> str:
         return NO_FIGURE
     if abs(value) < 0.05:
         return "±0"
-    return f"+{value:.1f}" if value > 0 else f"−{abs(value):.1f}"
+    number = number_format(round(abs(value), 1), decimal_pos=1)
+    return f"+{number}" if value > 0 else f"−{number}"
 
 
 @register.simple_tag
