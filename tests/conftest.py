@@ -13,12 +13,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import timezone, translation
 
 from departments.models import FieldType, Role
 from servicedesk.celery import app as celery_app
 
 from . import factories
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test() -> Any:
+    """A request leaves its reader's language active in the thread; the next test starts in English."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+    timezone.deactivate()
 
 
 @pytest.fixture(autouse=True)
