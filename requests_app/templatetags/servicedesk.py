@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext_lazy
 
+from departments.business_time import compact_duration, format_duration
 from requests_app.models.requests import request_url as models_request_url
 
 if TYPE_CHECKING:
@@ -163,57 +164,13 @@ def clock_badge(clock: Any) -> str:
     return badge
 
 
-def compact_duration(days: int, hours: int, minutes: int) -> str:
-    """A span in abbreviated units, leaving out those that are 0: "1d 4h", "2h 5m", "45m" ("" for nothing).
-
-    One msgid per combination of units rather than pieces glued together, so a language writes, orders and
-    spaces its own abbreviations. What a day is (8 business hours, 24 wall-clock hours) is the caller's.
-    """
-    values = {"days": days, "hours": hours, "minutes": minutes}
-    if days and hours and minutes:
-        # Translators: a compact duration; d = days, h = hours, m = minutes ("1d 4h 15m").
-        return _("%(days)sd %(hours)sh %(minutes)sm") % values
-    if days and hours:
-        # Translators: a compact duration; d = days, h = hours ("1d 4h").
-        return _("%(days)sd %(hours)sh") % values
-    if days and minutes:
-        # Translators: a compact duration; d = days, m = minutes ("1d 15m").
-        return _("%(days)sd %(minutes)sm") % values
-    if days:
-        # Translators: a compact duration; d = days ("3d").
-        return _("%(days)sd") % values
-    if hours and minutes:
-        # Translators: a compact duration; h = hours, m = minutes ("4h 15m").
-        return _("%(hours)sh %(minutes)sm") % values
-    if hours:
-        # Translators: a compact duration; h = hours ("4h").
-        return _("%(hours)sh") % values
-    if minutes:
-        # Translators: a compact duration; m = minutes ("45m").
-        return _("%(minutes)sm") % values
-    return ""
-
-
-def format_business_minutes(minutes: int) -> str:
-    """Business minutes as people say them: 1200 -> "2d 4h" (a business day is 8 hours), 0 -> "0m".
-
-    The units ``departments.business_time`` reads ("2d 4h"), worded for people in the active language.
-    """
-    if minutes <= 0:
-        # Translators: a compact duration; m = minutes ("45m").
-        return _("%(minutes)sm") % {"minutes": 0}
-    days, rest = divmod(minutes, 8 * 60)
-    hours, mins = divmod(rest, 60)
-    return compact_duration(days, hours, mins)
-
-
 @register.filter
 def business_left(delta: timedelta | None) -> str:
     """A business-time span as people say it: "1d 2h 5m" (a business day is 8 hours)."""
     if delta is None:
         return ""
     minutes = max(0, int(delta.total_seconds() // 60))
-    return format_business_minutes(minutes) if minutes else _("less than a minute")
+    return format_duration(minutes) if minutes else _("less than a minute")
 
 
 @register.filter
