@@ -39,6 +39,15 @@ class Service(models.Model):
     what_you_get = models.TextField(blank=True, help_text=_("The service standard: what the requester receives."))
     what_to_provide = models.TextField(blank=True, help_text=_("What the requester must provide for us to act."))
     default_priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    requester_priority_limit = models.CharField(
+        max_length=10,
+        choices=Priority.choices,
+        blank=True,
+        help_text=_(
+            "The highest urgency a requester may state when filing. Empty: requesters do not choose; "
+            "the department sets the priority."
+        ),
+    )
     sla_policy = models.ForeignKey(
         "departments.SLAPolicy",
         null=True,

@@ -25,6 +25,20 @@ class Comment(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="request_comments")
     body = models.TextField()
     internal = models.BooleanField(default=False, help_text=_("Internal notes are never shown to the requester."))
+    department = models.ForeignKey(
+        "departments.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The department that wrote an internal note: it belongs to them."),
+    )
+    shared_with = models.ManyToManyField(
+        "departments.Department",
+        blank=True,
+        related_name="+",
+        help_text=_("Departments an internal note was shared with on a transfer."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

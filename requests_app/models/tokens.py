@@ -21,6 +21,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text=_("Empty: until revoked."))
+    read_only = models.BooleanField(
+        default=False, help_text=_("A read-only token can read what its owner may read, and change nothing.")
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
