@@ -3,7 +3,9 @@
 The rules, in one place:
 - the requester sees their request, its public conversation and public history;
 - a watcher (a colleague the requester asked to follow) sees what the requester sees, but only reads;
-- agents and leads of the request's department see everything, internal notes included;
+- agents and leads of the request's department see everything except other departments' internal
+  notes: a note belongs to the department that wrote it, and follows a transfer only when the
+  transferring agent shares it (``Comment.shared_with``);
 - nobody else learns the request exists: look-ups raise 404, not 403.
 Being a Django superuser grants nothing here; admins work in Django admin.
 """
@@ -19,7 +21,7 @@ from departments.models import Department
 from departments.permissions import is_lead, is_member, member_department_ids, user_memberships
 from servicedesk.logs import bind_reference
 
-from .models import Attachment, ServiceRequest, Watcher
+from .models import Attachment, Comment, ServiceRequest, Watcher
 
 
 def visible_requests_q(user: AbstractBaseUser) -> Q:
@@ -29,6 +31,20 @@ def visible_requests_q(user: AbstractBaseUser) -> Q:
     """
     watching = Exists(Watcher.objects.filter(request=OuterRef("pk"), user_id=user.pk))
     return Q(requester=user) | Q(department_id__in=member_department_ids(user)) | Q(watching)
+
+
+def notes_visible_q(department_id: int, prefix: str = "") -> Q:
+    """Comments the department's agents may read: public ones, their own notes and notes shared with them.
+
+    ``prefix`` is the path to the comment from the model queried (``"comment__"`` for attachments).
+    Sharing is an EXISTS, not a join, so a note shared with several departments is still one row.
+    """
+    shared = Exists(
+        Comment.shared_with.through.objects.filter(
+            comment_id=OuterRef(f"{prefix}pk" if prefix else "pk"), department_id=department_id
+        )
+    )
+    return Q(**{f"{prefix}internal": False}) | Q(**{f"{prefix}department_id": department_id}) | Q(shared)
 
 
 def is_watcher(user: AbstractBaseUser, service_request: ServiceRequest) -> bool:
@@ -68,14 +84,19 @@ def get_queue_department_for_user(user: AbstractBaseUser, slug: str) -> Departme
 
 
 def get_attachment_for_user(user: AbstractBaseUser, pk: int) -> Attachment:
-    """An attachment the user may download: on a request they see, and not on an internal note unless staff."""
+    """An attachment the user may download: on a request they see, and not on an internal note unless
+    the note is their department's (its own, or shared with it on a transfer)."""
     try:
         attachment = Attachment.objects.select_related("request", "comment").get(pk=pk)
     except Attachment.DoesNotExist:
         raise Http404(_("No such attachment.")) from None
     sr = attachment.request
     if can_work_on(user, sr):
-        return attachment
+        if not attachment.internal or attachment.comment.department_id == sr.department_id:
+            return attachment
+        if attachment.comment.shared_with.filter(pk=sr.department_id).exists():
+            return attachment
+        raise Http404(_("No such attachment."))
     if (is_requester(user, sr) or is_watcher(user, sr)) and not attachment.internal:
         return attachment
     raise Http404(_("No such attachment."))

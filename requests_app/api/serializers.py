@@ -162,10 +162,16 @@ class RequestSerializer(serializers.ModelSerializer):
 
 class CommentSerializer(serializers.ModelSerializer):
     author = PersonSerializer(read_only=True)
+    department = serializers.SlugRelatedField(
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The department an internal note belongs to (null for replies).",
+    )
 
     class Meta:
         model = Comment
-        fields = ["id", "author", "body", "internal", "created_at"]
+        fields = ["id", "author", "body", "internal", "department", "created_at"]
 
 
 class EventSerializer(serializers.ModelSerializer):

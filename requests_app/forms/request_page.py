@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Priority, Service
@@ -89,11 +89,26 @@ class TransferForm(forms.Form):
         help_text=_("The receiving department reads this; their SLA applies from now."),
     )
 
-    def __init__(self, *args: Any, current: Service, **kwargs: Any) -> None:
+    share_internal_notes = forms.BooleanField(
+        required=False, label=_("Share our internal notes (and their files) with the receiving department")
+    )
+
+    def __init__(self, *args: Any, current: Service, notes: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["to_service"]
         field.queryset = Service.objects.active().exclude(pk=current.pk).select_related("department")
         field.label_from_instance = lambda s: f"{s.department.name}: {s.name}"
+        if not notes:
+            # Nothing to share: the page says so instead of offering an empty choice.
+            del self.fields["share_internal_notes"]
+            return
+        self.fields["share_internal_notes"].help_text = ngettext(
+            "Not shared unless you tick this: the receiving department sees the conversation, the answers "
+            "and your reason, but not the internal note written here or its files.",
+            "Not shared unless you tick this: the receiving department sees the conversation, the answers "
+            "and your reason, but not the %(notes)s internal notes written here or their files.",
+            notes,
+        ) % {"notes": notes}
 
 
 class WatcherForm(forms.Form):

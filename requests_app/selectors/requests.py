@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import DurationField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DurationField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +26,7 @@ from requests_app.models import (
 )
 
 from .. import clocks, extensions
-from ..permissions import get_request_for_user
+from ..permissions import get_request_for_user, notes_visible_q
 
 User = get_user_model()
 
@@ -52,9 +52,15 @@ def conversation(
     service_request: ServiceRequest, *, include_internal: bool, attachments: list[Attachment] | None = None
 ) -> list[Comment]:
     """The comments, each with ``files``: its attachments, taken from ``attachments`` (the request's,
-    already loaded for the page) or read in one more query."""
-    comments = service_request.comments.select_related("author")
-    if not include_internal:
+    already loaded for the page) or read in one more query.
+
+    ``include_internal`` is for the holding department's agents: they read their own internal notes and
+    those another department shared with them on a transfer, never the rest (``notes_visible_q``).
+    """
+    comments = service_request.comments.select_related("author", "department")
+    if include_internal:
+        comments = comments.filter(notes_visible_q(service_request.department_id))
+    else:
         comments = comments.filter(internal=False)
     result = list(comments)
     if attachments is None:
@@ -68,9 +74,42 @@ def conversation(
     return result
 
 
+@dataclass(frozen=True)
+class NotesToShare:
+    """What a transfer could share: the internal notes the holding department reads, and their files."""
+
+    notes: int
+    files: int
+
+    def __bool__(self) -> bool:
+        return self.notes > 0
+
+
+def notes_to_share(service_request: ServiceRequest) -> NotesToShare:
+    """One aggregate: the transfer page says what stays behind unless shared."""
+    notes = Comment.objects.filter(request=service_request, internal=True).filter(
+        notes_visible_q(service_request.department_id)
+    )
+    counts = notes.aggregate(notes=Count("pk", distinct=True), files=Count("attachments", distinct=True))
+    return NotesToShare(notes=counts["notes"], files=counts["files"])
+
+
 def history(service_request: ServiceRequest, *, include_internal: bool) -> list[RequestEvent]:
+    """The request's events; ``include_internal`` adds the internal ones of the stretches the holding
+    department held it (an earlier department's internal events stay with that department, like its
+    notes). Who held the request at an event's time is read from the handoff ledger in the same query.
+    """
     events = service_request.events.select_related("actor")
-    if not include_internal:
+    if include_internal:
+        held_by = Subquery(
+            Handoff.objects.filter(request=OuterRef("request"), started_at__lte=OuterRef("created_at"))
+            .order_by("-started_at", "-id")
+            .values("department_id")[:1]
+        )
+        events = events.annotate(held_by=held_by).filter(
+            Q(internal=False) | Q(held_by=service_request.department_id) | Q(held_by__isnull=True)
+        )
+    else:
         events = events.filter(internal=False)
     return list(events)
 

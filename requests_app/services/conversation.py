@@ -64,7 +64,14 @@ def comment_add(
         if not internal and requester and service_request.status in (Status.WAITING, Status.RESOLVED):
             # The requester answered: the request needs us again.
             reopen_or_resume(service_request, by=author)
-        comment = Comment.objects.create(request=service_request, author=author, body=body, internal=internal)
+        comment = Comment.objects.create(
+            request=service_request,
+            author=author,
+            body=body,
+            internal=internal,
+            # An internal note belongs to the department that wrote it (``permissions.notes_visible_q``).
+            department_id=service_request.department_id if internal else None,
+        )
         save_attachments(service_request, files=files, uploaded_by=author, comment=comment)
         now = comment.created_at
         changes: dict[str, Any] = {"updated_at": now}

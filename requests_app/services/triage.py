@@ -24,6 +24,7 @@ from departments.permissions import forget_memberships, is_lead, is_member
 from .. import clocks
 from ..models import (
     ACTIVE_STATUSES,
+    Comment,
     EventKind,
     FollowUpPromise,
     Handoff,
@@ -33,6 +34,7 @@ from ..models import (
     Status,
     Watcher,
 )
+from ..permissions import notes_visible_q
 from . import notifications
 from ._common import ConcurrentChange, TransitionNotAllowed, record, require_worker, save_clocks
 from .filing import apply_assignment_rule, handoff_open
@@ -44,7 +46,12 @@ def _service_label(service: Service) -> str:
 
 
 def request_transfer(
-    *, service_request: ServiceRequest, to_service: Service, by: AbstractBaseUser, reason: str
+    *,
+    service_request: ServiceRequest,
+    to_service: Service,
+    by: AbstractBaseUser,
+    reason: str,
+    share_internal_notes: bool = False,
 ) -> ServiceRequest:
     """Move a request to another service, usually another department's, keeping its reference,
     conversation and history.
@@ -54,6 +61,10 @@ def request_transfer(
     holder are left behind with it. The request becomes new and unassigned in the receiving queue,
     where that department's assignment rule applies. The handoff ledger closes the previous
     holder's stretch and opens the new one, so time held can be summed per department.
+
+    Internal notes stay with the department that wrote them unless ``share_internal_notes``: then every
+    note the transferring department reads (its own and those shared with it) is shared with the
+    receiving department, files included. Not sharing is the default: an HR note is HR's business.
     """
     require_worker(by, service_request)
     reason = reason.strip()
@@ -96,6 +107,8 @@ def request_transfer(
         )
         clocks.start_clocks(service_request, clocks.SLAConfig([to_service.pk]), now)
         save_clocks(service_request)
+        if share_internal_notes and to_service.department_id != old_service.department_id:
+            notes_share(service_request, from_department_id=old_service.department_id, to_service=to_service)
         Handoff.objects.filter(request=service_request, ended_at=None).update(ended_at=now)
         handoff_open(service_request, now=now, by=by, reason=reason)
         record(
@@ -116,6 +129,20 @@ def request_transfer(
             now=now,
         )
     return service_request
+
+
+def notes_share(service_request: ServiceRequest, *, from_department_id: int, to_service: Service) -> int:
+    """Share the internal notes ``from_department_id`` reads on the request with ``to_service``'s
+    department; returns how many. Part of a transfer (its transaction); sharing twice adds nothing."""
+    shares = Comment.shared_with.through
+    note_ids = Comment.objects.filter(request=service_request, internal=True).filter(
+        notes_visible_q(from_department_id)
+    )
+    rows = [
+        shares(comment_id=pk, department_id=to_service.department_id) for pk in note_ids.values_list("pk", flat=True)
+    ]
+    shares.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
 
 
 def watcher_add(*, service_request: ServiceRequest, user: AbstractBaseUser, by: AbstractBaseUser) -> Watcher:

@@ -341,14 +341,20 @@ def request_transfer(request: HttpRequest, reference: str) -> HttpResponse:
     if not can_work_on(request.user, sr):
         raise PermissionDenied
     status = 200
+    shareable = selectors.notes_to_share(sr)
+    form_kwargs = {"current": sr.service, "notes": shareable.notes}
     if request.method == "POST":
-        form = TransferForm(request.POST, current=sr.service)
+        form = TransferForm(request.POST, **form_kwargs)
         if form.is_valid():
             target = form.cleaned_data["to_service"]
             came_from = sr.department
             try:
                 services.request_transfer(
-                    service_request=sr, to_service=target, by=request.user, reason=form.cleaned_data["reason"]
+                    service_request=sr,
+                    to_service=target,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    share_internal_notes=form.cleaned_data.get("share_internal_notes", False),
                 )
             except (services.TransitionNotAllowed, services.ConcurrentChange) as exc:
                 form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
@@ -369,8 +375,9 @@ def request_transfer(request: HttpRequest, reference: str) -> HttpResponse:
         else:
             status = 400
     else:
-        form = TransferForm(current=sr.service)
-    return render(request, "requests_app/transfer.html", {"sr": sr, "form": form}, status=status)
+        form = TransferForm(**form_kwargs)
+    context = {"sr": sr, "form": form, "shareable": shareable}
+    return render(request, "requests_app/transfer.html", context, status=status)
 
 
 @require_POST
