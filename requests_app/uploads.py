@@ -16,7 +16,7 @@ import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 SNIFF_BYTES = 8192
@@ -154,3 +154,12 @@ def validate_attachment(upload: UploadedFile) -> str:
             % values
         )
     return found.content_type
+
+
+def too_many_files(most: int) -> str:
+    """The refusal of more files than one message or filing may carry (``ATTACHMENT_MAX_FILES``), in one
+    wording wherever it is made: the service's check, the API's answer to a post Django stopped reading,
+    and the browser's check before sending."""
+    return ngettext("Attach at most %(most)s file at a time.", "Attach at most %(most)s files at a time.", most) % {
+        "most": most
+    }

@@ -220,6 +220,12 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/attachments-are-served-by-a-view/"
 
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+# Against upload floods (requests_app.services.attachments_check): files one message or filing may carry,
+# and what all attachments of one request may add up to.
+ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 10)
+if ATTACHMENT_MAX_FILES < 1:
+    raise ImproperlyConfigured("ATTACHMENT_MAX_FILES must be at least 1 (every file input of a form counts).")
+ATTACHMENT_MAX_TOTAL_BYTES = env_int("ATTACHMENT_MAX_TOTAL_MB", 100) * 1024 * 1024
 # Types an attachment may be, read from its content (requests_app/uploads.py), not from its name.
 ATTACHMENT_ALLOWED_TYPES = env_list(
     "ATTACHMENT_ALLOWED_TYPES",
@@ -234,6 +240,9 @@ ATTACHMENT_ALLOWED_TYPES = env_list(
 # limit itself is enforced by the forms so the user gets a field error.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Django stops reading a post at its first file input beyond what a message may carry (a 400, not a 500);
+# inputs left empty count too, so a service's form may have at most this many file fields.
+DATA_UPLOAD_MAX_NUMBER_FILES = ATTACHMENT_MAX_FILES
 
 REOPEN_WINDOW_DAYS = env_int("REOPEN_WINDOW_DAYS", 7)
 QUEUE_PAGE_SIZE = env_int("QUEUE_PAGE_SIZE", 25)

@@ -3,15 +3,16 @@
 Shape: ``{"detail": "<one sentence>", "errors": {"<field>": ["<reason>", ...]}}``; ``errors`` is empty
 when the error is not about a field. The sentences and reasons are in the request's active language;
 field names stay as they are. Domain errors map to statuses here, in one place:
-Django's ``ValidationError`` → 400, ``PermissionDenied`` → 403, ``Http404`` → 404, an illegal
-transition or a concurrent change → 409.
+Django's ``ValidationError`` and a post with more files than Django reads → 400, ``PermissionDenied`` → 403,
+``Http404`` → 404, an illegal transition or a concurrent change → 409.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext, gettext_lazy
@@ -21,6 +22,7 @@ from rest_framework.views import exception_handler
 
 from ..selectors import InvalidCursor
 from ..services import ConcurrentChange, TransitionNotAllowed
+from ..uploads import too_many_files
 
 
 class Conflict(exceptions.APIException):
@@ -56,6 +58,9 @@ def _django_validation(exc: DjangoValidationError) -> dict[str, list[str]]:
 
 
 def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, TooManyFilesSent):
+        # Django stopped reading the post (DATA_UPLOAD_MAX_NUMBER_FILES): a 400 naming the files, not its HTML page.
+        return exceptions.ValidationError({"files": [too_many_files(settings.DATA_UPLOAD_MAX_NUMBER_FILES)]})
     if isinstance(exc, (TransitionNotAllowed, ConcurrentChange)):
         text = " ".join(exc.messages) if isinstance(exc, DjangoValidationError) else str(exc)
         return Conflict(text)

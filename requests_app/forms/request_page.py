@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from departments.models import Priority, Service
 
 from ..models import Status
+from ..uploads import too_many_files
 from .filing import MultipleFileField
 
 User = get_user_model()
@@ -33,6 +35,10 @@ class ReplyForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not allow_internal:
             del self.fields["internal"]
+        # For the page's script: more files than this are refused before sending, so what was typed stays
+        # (Django refuses such a post unread; requests_app.services.attachments_check refuses it too).
+        most = settings.ATTACHMENT_MAX_FILES
+        self.fields["attachments"].widget.attrs.update({"data-max-files": most, "data-too-many": too_many_files(most)})
 
 
 class AssignForm(forms.Form):

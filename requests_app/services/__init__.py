@@ -12,7 +12,7 @@ Invariants kept here and nowhere else:
 - SLA clocks move with every status and priority change (``_move_clocks``).
 """
 
-from ._common import ALLOWED_TRANSITIONS, ConcurrentChange, TransitionNotAllowed, record
+from ._common import ALLOWED_TRANSITIONS, ConcurrentChange, TransitionNotAllowed, attachments_check, record
 from .conversation import comment_add, promise_make
 from .filing import request_file
 from .tokens import api_token_authenticate, api_token_create, api_token_revoke
@@ -45,6 +45,7 @@ __all__ = [
     "api_token_authenticate",
     "api_token_create",
     "api_token_revoke",
+    "attachments_check",
     "comment_add",
     "membership_set_available",
     "promise_make",

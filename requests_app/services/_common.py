@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +25,7 @@ from ..models import (
     ServiceRequest,
     Status,
 )
-from ..uploads import sniff
+from ..uploads import sniff, too_many_files
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +66,49 @@ def record(
     )
     service_request.recorded_events.append(event)
     return event
+
+
+def attachments_check(
+    *,
+    service_request: ServiceRequest | None,
+    files: Sequence[tuple[str, UploadedFile]],
+    field: str,
+) -> None:
+    """Refuse an upload flood before anything is written: more files than one message or filing may carry
+    (``ATTACHMENT_MAX_FILES``), or more than a request's attachments may add up to, counting what it holds
+    already (``ATTACHMENT_MAX_TOTAL_BYTES``). ``service_request`` is None while filing (it holds nothing yet).
+
+    Every service that saves attachments calls this first, so no way in (web, API, a command) passes it by;
+    ``field`` names the input the caller's error belongs to. It costs one aggregate query, and only when
+    files are added to an existing request. The total is read without a lock: two posts at the same moment
+    may each pass and go over it by at most one post's files (a flood is what it stops, and the reply rate
+    limit bounds how many posts a person can race).
+    """
+    if not files:
+        return
+    most = settings.ATTACHMENT_MAX_FILES
+    if len(files) > most:
+        raise ValidationError({field: too_many_files(most)})
+    adding = sum(upload.size or 0 for _field, upload in files)
+    held = 0
+    if service_request is not None:
+        held = Attachment.objects.filter(request=service_request).aggregate(total=Sum("size"))["total"] or 0
+    limit = settings.ATTACHMENT_MAX_TOTAL_BYTES
+    if held + adding <= limit:
+        return
+    sizes = {"limit": filesizeformat(limit), "held": filesizeformat(held), "adding": filesizeformat(adding)}
+    if held:
+        # Translators: sizes such as "100.0 MB"; the files the person chose would take the request over its limit.
+        text = _(
+            "A request may hold at most %(limit)s of attachments; this one already holds %(held)s and these files "
+            "add %(adding)s. Attach fewer or smaller files."
+        )
+    else:
+        text = _(
+            "A request may hold at most %(limit)s of attachments; these files add up to %(adding)s. "
+            "Attach fewer or smaller files."
+        )
+    raise ValidationError({field: text % sizes})
 
 
 def save_attachments(

@@ -27,7 +27,15 @@ from ..models import (
     Status,
 )
 from . import notifications
-from ._common import TransitionNotAllowed, record, require_worker, save_attachments, save_clocks, update_exactly_one
+from ._common import (
+    TransitionNotAllowed,
+    attachments_check,
+    record,
+    require_worker,
+    save_attachments,
+    save_clocks,
+    update_exactly_one,
+)
 from .search import search_add_text
 
 
@@ -60,6 +68,8 @@ def comment_add(
     body = body.strip()
     if not body:
         raise ValidationError({"body": _("Write a message.")})
+    files = list(files)
+    attachments_check(service_request=service_request, files=files, field="attachments")
     with transaction.atomic():
         if not internal and requester and service_request.status in (Status.WAITING, Status.RESOLVED):
             # The requester answered: the request needs us again.

@@ -29,7 +29,7 @@ from departments.models import (
 from .. import clocks
 from ..models import EventKind, Handoff, NotificationKind, ServiceRequest, Status
 from . import notifications
-from ._common import person, record, save_attachments
+from ._common import attachments_check, person, record, save_attachments
 from .search import search_index_request
 
 # Set by sign-in paths that join the profile anyway (services.tokens.api_token_authenticate).
@@ -143,6 +143,8 @@ def request_file(
     priority = priority or service.default_priority
     if priority not in Priority.values:
         raise ValidationError({"priority": _("Unknown priority %(priority)r.") % {"priority": priority}})
+    files = list(files)
+    attachments_check(service_request=None, files=files, field="files")
     now = timezone.now()
     config = config or clocks.SLAConfig([service.pk])  # read fresh: a passed service may predate a change
     home_department_id = requester_department_id(requester)

@@ -68,7 +68,8 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     config=clocks.SLAConfig(services=[service]),  # read with its joins just now
                 )
             except ValidationError as exc:
-                form.add_error(None, exc)
+                # Above the form's fields (the service names its own inputs, e.g. "files").
+                form.add_error(None, exc.messages)
             else:
                 messages.success(
                     request,

@@ -79,6 +79,7 @@ def _detail_context(request: HttpRequest, sr: ServiceRequest, **forms: Any) -> d
         # Watchers follow; only the requester and the department talk.
         "can_reply": (requester or staff) and sr.status not in (Status.CLOSED, Status.CANCELLED),
         "max_upload": settings.ATTACHMENT_MAX_BYTES,
+        "max_files": settings.ATTACHMENT_MAX_FILES,
         "clocks": selectors.sla_views([sr], services=[sr.service])[sr.pk],
         "promise": selectors.open_promise(sr),
         "watchers": watchers,

@@ -1,5 +1,7 @@
 // The request page: insert a canned response (filled in for this request by the server) into the reply box.
 // The picker arrives with HTMX after the page loads, so the click is handled on the document.
+// And refuse more files than one message may carry before sending: the server would refuse the whole post
+// unread, and what was typed would be lost.
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
@@ -20,5 +22,27 @@
       .catch(function () {
         button.textContent = "Could not load it";
       });
+  });
+})();
+
+(function () {
+  "use strict";
+  var selector = "#reply-form input[type=file][data-max-files]";
+  function check(input) {
+    var tooMany = input.files && input.files.length > Number(input.dataset.maxFiles);
+    input.setCustomValidity(tooMany ? input.dataset.tooMany : "");
+    return !tooMany;
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches(selector) && !check(event.target)) {
+      event.target.reportValidity();
+    }
+  });
+  document.addEventListener("submit", function (event) {
+    var input = event.target.querySelector ? event.target.querySelector(selector) : null;
+    if (input && !check(input)) {
+      event.preventDefault();
+      input.reportValidity();
+    }
   });
 })();

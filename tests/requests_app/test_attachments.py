@@ -4,14 +4,22 @@ stored under random names outside the web root and served only as downloads to p
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.test import APIClient
 
+from departments.models import FieldType
+from requests_app import services
 from requests_app.models import Attachment, ServiceRequest
+
+from .. import factories
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
@@ -122,3 +130,180 @@ def test_downloads_are_attachments_with_nosniff_and_another_persons_url_is_404(w
     assert mine["Content-Type"] == "application/octet-stream"
     assert b"".join(mine.streaming_content) == PNG
     assert theirs.status_code == 404
+
+
+# --- floods: files per message, attachments per request, and the framework's own cap ------------------------
+
+
+def laptop_request(world: Any) -> ServiceRequest:
+    return factories.make_request(world.laptop, world.requester, asset_tag="LT-7", reason="Broken")
+
+
+def pngs(count: int) -> list[SimpleUploadedFile]:
+    return [SimpleUploadedFile(f"shot{n}.png", PNG, "image/png") for n in range(count)]
+
+
+def reply(client: Any, sr: ServiceRequest, body: str, files: list[SimpleUploadedFile], **extra: str) -> Any:
+    url = reverse("requests_app:request_reply", args=[sr.reference])
+    return client.post(url, {"body": body, "attachments": files, **extra})
+
+
+def api_client(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+def file_by_api(client: APIClient, world: Any, **files: SimpleUploadedFile) -> Any:
+    payload: dict[str, Any] = {
+        "service": world.laptop.pk,
+        "title": "Screen flickers",
+        "values": json.dumps({"asset_tag": "LT-7", "reason": "Broken"}),
+    }
+    payload.update({f"files.{name}": upload for name, upload in files.items()})
+    return client.post(reverse("api:requests"), payload, format="multipart")
+
+
+@pytest.mark.parametrize(("persona", "extra"), [("requester", {}), ("agent", {"internal": "on"})])
+def test_a_message_with_more_files_than_allowed_is_refused_at_the_field_and_keeps_the_text(
+    world, client_for, settings, persona, extra
+):
+    settings.ATTACHMENT_MAX_FILES = 2
+    sr = laptop_request(world)
+
+    response = reply(client_for(getattr(world, persona)), sr, "Three screenshots, typed with care", pngs(3), **extra)
+
+    assert response.status_code == 400
+    assert "at most 2 files" in response.context["reply_form"].errors["attachments"][0]
+    assert "Three screenshots, typed with care</textarea>" in response.content.decode()
+    assert not sr.comments.exists()
+    assert not Attachment.objects.exists()
+
+
+def test_a_message_with_as_many_files_as_allowed_is_accepted(world, client_for, settings):
+    settings.ATTACHMENT_MAX_FILES = 2
+    sr = laptop_request(world)
+
+    response = reply(client_for(world.requester), sr, "Two screenshots", pngs(2))
+
+    assert response.status_code == 302
+    assert Attachment.objects.filter(request=sr).count() == 2
+
+
+def test_files_past_the_request_total_are_refused_at_the_field_and_keep_the_text(world, client_for, settings):
+    settings.ATTACHMENT_MAX_TOTAL_BYTES = 3 * len(PNG)
+    sr = laptop_request(world)
+    client = client_for(world.requester)
+    reply(client, sr, "Two first", pngs(2))
+
+    refused = reply(client, sr, "Two more, typed with care", pngs(2))
+    last_one = reply(client, sr, "One more", pngs(1))
+
+    assert refused.status_code == 400
+    error = refused.context["reply_form"].errors["attachments"][0]
+    assert "at most 144\xa0bytes" in error and "already holds 96\xa0bytes" in error
+    assert "Two more, typed with care</textarea>" in refused.content.decode()
+    assert last_one.status_code == 302
+    assert Attachment.objects.filter(request=sr).count() == 3
+
+
+def test_filing_with_more_files_than_allowed_is_refused_and_keeps_what_was_typed(world, client_for, settings):
+    settings.ATTACHMENT_MAX_FILES = 1
+    factories.add_field(world.laptop, "receipt", FieldType.FILE)
+    photo, receipt = pngs(2)
+
+    response = client_for(world.requester).post(
+        reverse("requests_app:service_detail", args=[world.laptop.pk]),
+        {**FILING, "title": "Typed with care", "f_photo": photo, "f_receipt": receipt},
+    )
+
+    assert response.status_code == 400
+    assert "at most 1 file" in response.context["form"].non_field_errors()[0]
+    assert 'value="Typed with care"' in response.content.decode()
+    assert not ServiceRequest.objects.exists()
+
+
+def test_filing_files_past_the_request_total_is_refused_and_keeps_what_was_typed(world, client_for, settings):
+    settings.ATTACHMENT_MAX_TOTAL_BYTES = len(PNG) - 1
+
+    response = file_with(client_for(world.requester), world, pngs(1)[0])
+
+    assert response.status_code == 400
+    assert "at most 47\xa0bytes" in response.context["form"].non_field_errors()[0]
+    assert 'value="Screen flickers"' in response.content.decode()
+    assert not ServiceRequest.objects.exists()
+
+
+def test_api_filing_with_more_files_than_allowed_is_a_400_naming_files(world, settings):
+    settings.ATTACHMENT_MAX_FILES = 1
+    factories.add_field(world.laptop, "receipt", FieldType.FILE)
+    photo, receipt = pngs(2)
+
+    response = file_by_api(api_client(world.requester), world, photo=photo, receipt=receipt)
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["errors"]) == ["files"]
+    assert "at most 1 file" in response.json()["errors"]["files"][0]
+    assert not ServiceRequest.objects.exists()
+
+
+def test_api_filing_files_past_the_request_total_is_a_400_naming_files(world, settings):
+    settings.ATTACHMENT_MAX_TOTAL_BYTES = len(PNG) - 1
+
+    response = file_by_api(api_client(world.requester), world, photo=pngs(1)[0])
+
+    assert response.status_code == 400, response.content
+    assert list(response.json()["errors"]) == ["files"]
+    assert not ServiceRequest.objects.exists()
+
+
+def test_django_accepts_as_many_files_in_one_post_as_a_message_may_carry(settings):
+    assert settings.DATA_UPLOAD_MAX_NUMBER_FILES == settings.ATTACHMENT_MAX_FILES == 10
+
+
+@pytest.mark.parametrize("count", [11, 1000])
+def test_a_post_with_more_files_than_django_accepts_is_a_400_not_a_500(world, client_for, count):
+    sr = laptop_request(world)
+
+    response = reply(client_for(world.requester), sr, "A flood", pngs(count))
+
+    assert response.status_code == 400
+    assert not sr.comments.exists()
+
+
+@pytest.mark.parametrize("count", [11, 1000])
+def test_an_api_post_with_more_files_than_django_accepts_is_a_400_naming_files(world, count):
+    files = {f"extra{n}": upload for n, upload in enumerate(pngs(count))}
+
+    response = file_by_api(api_client(world.requester), world, **files)
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["files"]
+    assert "at most 10 files" in response.json()["errors"]["files"][0]
+    assert not ServiceRequest.objects.exists()
+
+
+def test_the_request_total_costs_one_aggregate_query_and_only_when_files_are_posted(world):
+    sr = laptop_request(world)
+    files = [("", upload) for upload in pngs(2)]
+
+    with CaptureQueriesContext(connection) as with_files:
+        services.attachments_check(service_request=sr, files=files, field="attachments")
+    with CaptureQueriesContext(connection) as without_files:
+        services.attachments_check(service_request=sr, files=[], field="attachments")
+    with CaptureQueriesContext(connection) as filing:
+        services.attachments_check(service_request=None, files=files, field="files")
+
+    assert len(with_files) == 1
+    assert "SUM(" in with_files[0]["sql"].upper()
+    assert (len(without_files), len(filing)) == (0, 0)
+
+
+def test_the_reply_form_tells_the_browser_how_many_files_one_message_may_carry(world, client_for, settings):
+    settings.ATTACHMENT_MAX_FILES = 4
+    sr = laptop_request(world)
+
+    page = client_for(world.requester).get(sr.get_absolute_url()).content.decode()
+
+    assert 'data-max-files="4"' in page
+    assert "up to 4 files" in page
