@@ -326,6 +326,7 @@ def server_env(database_url: str, redis_url: str, mail_dir: Path, var_dir: Path)
         "CELERY_BROKER_CONNECTION_TIMEOUT": "1",
         "RATE_LIMIT_FILING": "0/hour",
         "RATE_LIMIT_API": "0/minute",
+        "RATE_LIMIT_REPLY": "0/minute",
     }
 
 

@@ -1,4 +1,4 @@
-"""Per-person rate limits: filing requests, and calls to the API.
+"""Per-person rate limits: filing requests, replies and internal notes, and calls to the API.
 
 A fixed window counter in the shared cache (Redis in production, so every web process counts together):
 the first call of a window creates the key with the window as its expiry, each call increments it, and a
@@ -165,16 +165,31 @@ def filing(user_id: int) -> Verdict:
     return hits([filing_call(user_id)])
 
 
+def reply_call(user_id: int) -> Call:
+    """A reply or internal note of ``user_id``, counted against ``RATE_LIMIT_REPLY`` (web and API alike):
+    each may carry files and send an email, so a script posting them in a loop floods storage and inboxes."""
+    return Call("reply", user_id, parse_limit(settings.RATE_LIMIT_REPLY))
+
+
+def reply(user_id: int) -> Verdict:
+    return hits([reply_call(user_id)])
+
+
+# A POST to an API view with one of these attributes set also counts against that limit.
+POST_LIMITS = {"counts_as_filing": filing_call, "counts_as_reply": reply_call}
+
+
 class PersonRateThrottle(BaseThrottle):
-    """The API's limit per signed-in person (``RATE_LIMIT_API``); filing also counts against the filing limit."""
+    """The API's limit per signed-in person (``RATE_LIMIT_API``); filing and replying also count against
+    their own limits (``POST_LIMITS``)."""
 
     def allow_request(self, request: Request, view: APIView) -> bool:
         user = request.user
         if not user or not user.is_authenticated:
             return True  # refused as unauthenticated anyway
         calls = [Call("api", user.pk, parse_limit(settings.RATE_LIMIT_API))]
-        if request.method == "POST" and getattr(view, "counts_as_filing", False):
-            calls.append(filing_call(user.pk))
+        if request.method == "POST":
+            calls.extend(call(user.pk) for flag, call in POST_LIMITS.items() if getattr(view, flag, False))
         verdict = hits(calls)
         self._wait = verdict.retry_after
         return verdict.allowed

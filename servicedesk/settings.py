@@ -341,6 +341,8 @@ else:
 # Per person: "<count>/<seconds or second|minute|hour|day>"; a count of 0 switches the limit off.
 RATE_LIMIT_FILING = os.environ.get("RATE_LIMIT_FILING", "60/hour")
 RATE_LIMIT_API = os.environ.get("RATE_LIMIT_API", "1200/minute")
+# Replies and internal notes together, web and API.
+RATE_LIMIT_REPLY = os.environ.get("RATE_LIMIT_REPLY", "30/600")
 
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

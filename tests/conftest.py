@@ -54,6 +54,7 @@ def _own_cache_and_no_rate_limits(settings: Any) -> None:
     }
     settings.RATE_LIMIT_FILING = "0/hour"
     settings.RATE_LIMIT_API = "0/minute"
+    settings.RATE_LIMIT_REPLY = "0/minute"
 
 
 @dataclass

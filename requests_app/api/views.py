@@ -284,6 +284,7 @@ def _action_schema(summary: str, input_serializer: Any, created: bool = False) -
 
 class CommentView(RequestAction):
     input = s.CommentInputSerializer
+    counts_as_reply = True  # a POST here counts against the reply limit too (requests_app.throttle)
 
     @_action_schema("Reply, or (agents and leads) add an internal note", s.CommentInputSerializer, created=True)
     def post(self, request: Request, reference: str) -> Response:

@@ -17,11 +17,12 @@ from django.shortcuts import redirect, render
 from django.utils import dateformat, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from departments.models import CannedResponse
 
-from .. import extensions, selectors, services
+from .. import extensions, selectors, services, throttle
 from ..canned import render_canned_response
 from ..forms import (
     AssignForm,
@@ -193,6 +194,27 @@ def _act(request: HttpRequest, sr: ServiceRequest, action: Any, form_name: str, 
     return redirect(_next_url(request) or sr.get_absolute_url())
 
 
+def _too_soon(
+    request: HttpRequest, sr: ServiceRequest, verdict: throttle.Verdict, form_name: str, form: forms.Form | None
+) -> HttpResponse:
+    """A 429 with ``Retry-After``: the page again, with what was typed still in the form."""
+    text = ngettext(
+        "You sent many messages in a short time; please wait %(seconds)s second and send this one again "
+        "(what you typed is kept below).",
+        "You sent many messages in a short time; please wait %(seconds)s seconds and send this one again "
+        "(what you typed is kept below).",
+        verdict.retry_after,
+    ) % {"seconds": verdict.retry_after}
+    if form is not None:
+        form.is_valid()  # shown with its own errors, if any
+        form.add_error(None, text)
+        response = _rerender(request, sr, 429, **{form_name: form})
+    else:
+        response = _refused(request, sr, 429, text)
+    response["Retry-After"] = str(verdict.retry_after)
+    return response
+
+
 @dataclass(frozen=True)
 class RequestAction:
     """A POST on a request page: who may, which form validates it, and the one service call it makes.
@@ -204,6 +226,8 @@ class RequestAction:
     perform: Callable[[HttpRequest, ServiceRequest, dict[str, Any]], str]
     form: Callable[[HttpRequest, ServiceRequest], forms.Form] | None = None
     form_name: str = ""
+    # A per-person rate limit (``requests_app.throttle``), counted before the form is checked.
+    limit: Callable[[int], throttle.Verdict] | None = None
 
 
 def _action_view(action: RequestAction) -> Callable[[HttpRequest, str], HttpResponse]:
@@ -213,6 +237,9 @@ def _action_view(action: RequestAction) -> Callable[[HttpRequest, str], HttpResp
         if not action.allowed(request.user, sr):
             raise PermissionDenied
         form = action.form(request, sr) if action.form else None
+        verdict = action.limit(request.user.pk) if action.limit else None
+        if verdict is not None and not verdict.allowed:
+            return _too_soon(request, sr, verdict, action.form_name, form)
         if form is not None and not form.is_valid():
             if _from_queue_row(request):
                 return _queue_row(request, sr, error=error_text(ValidationError(form.errors.as_data())), status=400)
@@ -293,6 +320,7 @@ request_reply = _action_view(
         perform=_reply,
         form=lambda r, sr: ReplyForm(r.POST, r.FILES, allow_internal=can_work_on(r.user, sr)),
         form_name="reply_form",
+        limit=throttle.reply,
     )
 )
 request_claim = _action_view(RequestAction(allowed=can_work_on, perform=_claim))

@@ -16,6 +16,8 @@ from rest_framework.test import APIClient
 from requests_app import services, throttle
 from requests_app.models import ServiceRequest
 
+from .. import factories
+
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 START = datetime(2030, 3, 4, 10, 0, 0, tzinfo=UTC)
@@ -194,3 +196,67 @@ def test_both_limits_of_a_filing_are_counted_together_in_redis_with_an_expiry(se
     assert 0 < client.ttl(cache.make_key(f"throttle:file:{user_id}:{int(now // 3600)}")) <= 3601
     assert first.allowed is True
     assert second.allowed is False and second.retry_after == int((int(now // 3600) + 1) * 3600 - now - 1) + 1
+
+
+# --- replies and internal notes -----------------------------------------------------------------------------
+
+
+def reply_by_web(client: Any, sr: ServiceRequest, body: str, **extra: str) -> Any:
+    return client.post(reverse("requests_app:request_reply", args=[sr.reference]), {"body": body, **extra})
+
+
+def laptop_request(world: Any) -> ServiceRequest:
+    return factories.make_request(world.laptop, world.requester, asset_tag="LT-1", reason="Slow")
+
+
+def test_replies_beyond_the_limit_are_refused_with_retry_after_and_keep_what_was_typed(world, client_for, settings):
+    settings.RATE_LIMIT_REPLY = "2/600"
+    sr = laptop_request(world)
+    client = client_for(world.requester)
+    first, second = reply_by_web(client, sr, "One"), reply_by_web(client, sr, "Two")
+    third = reply_by_web(client, sr, "Three, typed with care")
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert third.status_code == 429
+    assert third["Retry-After"] == "601"
+    page = third.content.decode()
+    assert "please wait 601 seconds" in page
+    assert "Three, typed with care</textarea>" in page
+    assert sr.comments.count() == 2
+
+
+def test_internal_notes_count_against_the_same_limit_as_replies(world, client_for, settings):
+    settings.RATE_LIMIT_REPLY = "1/600"
+    sr = laptop_request(world)
+    client = client_for(world.agent)
+    reply = reply_by_web(client, sr, "We are on it.")
+    note = reply_by_web(client, sr, "Internal: ordered a new screen", internal="on")
+
+    assert (reply.status_code, note.status_code) == (302, 429)
+    assert "Internal: ordered a new screen</textarea>" in note.content.decode()
+    assert sr.comments.count() == 1
+
+
+def test_the_reply_limit_counts_each_person_alone(world, client_for, settings):
+    settings.RATE_LIMIT_REPLY = "1/600"
+    sr = laptop_request(world)
+    reply_by_web(client_for(world.requester), sr, "Mine")
+
+    theirs = reply_by_web(client_for(world.agent), sr, "Theirs")
+
+    assert theirs.status_code == 302
+
+
+def test_api_replies_beyond_the_limit_get_429_json_with_retry_after(world, settings):
+    settings.RATE_LIMIT_REPLY = "1/600"
+    sr = laptop_request(world)
+    client = api_client(world.requester)
+    url = reverse("api:request_comments", kwargs={"reference": sr.reference})
+    first = client.post(url, {"body": "One"}, format="json")
+    second = client.post(url, {"body": "Two"}, format="json")
+    reading = client.get(reverse("api:request", kwargs={"reference": sr.reference}))
+
+    assert (first.status_code, second.status_code, reading.status_code) == (201, 429, 200)
+    assert second["Retry-After"] == "601"
+    assert second.json()["errors"] == {}
+    assert sr.comments.count() == 1
