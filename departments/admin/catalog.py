@@ -36,7 +36,15 @@ class ServiceFieldInline(admin.TabularInline):
 
 @admin.register(Service)
 class ServiceAdmin(AuditedAdmin):
-    list_display = ["name", "department", "default_priority", "sla_policy", "calendar", "is_active"]
+    list_display = [
+        "name",
+        "department",
+        "default_priority",
+        "requester_priority_limit",
+        "sla_policy",
+        "calendar",
+        "is_active",
+    ]
     list_filter = ["department", "is_active"]
     search_fields = ["name", "description"]
     prepopulated_fields = {"slug": ["name"]}

@@ -18,7 +18,7 @@ from departments import business_time
 
 from .calendars import BusinessCalendar, default_sla_calendar
 from .org import Membership
-from .policies import Priority
+from .policies import PRIORITY_RANK, Priority
 
 if TYPE_CHECKING:
     from .policies import SLAPolicy, SLATarget
@@ -100,6 +100,25 @@ class Service(models.Model):
                     )
                 }
             )
+
+    @property
+    def requester_priorities(self) -> list[str]:
+        """The urgencies a requester may state when filing, least urgent first; empty: the department alone
+        decides. The one rule for the web form, the API and ``request_file``: a stated urgency starts the
+        SLA targets and escalations, so a requester may ask for more only as far as the department allows."""
+        if not self.requester_priority_limit:
+            return []
+        ceiling = PRIORITY_RANK[self.requester_priority_limit]
+        return [p.value for p in sorted(Priority, key=PRIORITY_RANK.__getitem__) if PRIORITY_RANK[p] <= ceiling]
+
+    def requester_priority_rule(self) -> str:
+        """What a requester may state for this service, said as the reason a stated urgency is refused."""
+        if not self.requester_priority_limit:
+            return gettext("This service does not let requesters choose the priority; the department sets it.")
+        # Translators: %(limit)s is a priority, e.g. "High".
+        return gettext("You may state an urgency up to %(limit)s for this service; the department may change it.") % {
+            "limit": self.get_requester_priority_limit_display()
+        }
 
     @property
     def effective_sla_policy(self) -> SLAPolicy | None:

@@ -39,16 +39,33 @@ class TargetSerializer(serializers.ModelSerializer):
         fields = ["priority", "first_response_minutes", "resolution_minutes"]
 
 
+class RequesterPriorityLimitField(serializers.ChoiceField):
+    """A service's ``requester_priority_limit``: null where requesters state no urgency (the department decides)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text",
+            "The highest `priority` a requester may state when filing; null: requesters state none.",
+        )
+        super().__init__(choices=Priority.choices, allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
+
+
 class ServiceSummarySerializer(serializers.ModelSerializer):
+    requester_priority_limit = RequesterPriorityLimitField()
+
     class Meta:
         model = Service
-        fields = ["id", "name", "slug", "description", "default_priority"]
+        fields = ["id", "name", "slug", "description", "default_priority", "requester_priority_limit"]
 
 
 class ServiceSerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     fields = FieldDefinitionSerializer(many=True, read_only=True)
     targets = serializers.SerializerMethodField()
+    requester_priority_limit = RequesterPriorityLimitField()
 
     class Meta:
         model = Service
@@ -61,6 +78,7 @@ class ServiceSerializer(serializers.ModelSerializer):
             "what_you_get",
             "what_to_provide",
             "default_priority",
+            "requester_priority_limit",
             "fields",
             "targets",
         ]
@@ -213,7 +231,14 @@ class FileRequestSerializer(serializers.Serializer):
 
     service = serializers.IntegerField()
     title = serializers.CharField(max_length=200)
-    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices,
+        required=False,
+        help_text=(
+            "The urgency you state: only for a service with a `requester_priority_limit`, up to that limit "
+            "(else 400); left out, the service's `default_priority` applies. The department may change it."
+        ),
+    )
     values = serializers.JSONField(required=False, default=dict)
 
 

@@ -237,7 +237,7 @@ class MyRequestsView(ApiView):
             title=form.cleaned_data["title"],
             values=form.cleaned_values(),
             files=form.cleaned_files(),
-            priority=incoming.validated_data.get("priority"),
+            urgency=incoming.validated_data.get("priority"),
             config=filing.sla,
         )
         response = _detail(request, sr, status_code=status.HTTP_201_CREATED, just_filed=True)

@@ -19,7 +19,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from departments.models import FieldType, Service, ServiceField
+from departments.models import FieldType, Priority, Service, ServiceField
 
 from ..uploads import validate_attachment as validate_attachment_type
 
@@ -103,6 +103,7 @@ class ServiceRequestForm(forms.Form):
     """A title plus one input per field definition of the service, prefixed to avoid name clashes."""
 
     FIELD_PREFIX = "f_"
+    URGENCY = "priority"  # the API's name for it too
 
     title = forms.CharField(
         label=_("Title"), max_length=200, help_text=_("A short summary, e.g. “Laptop screen flickers”.")
@@ -114,6 +115,27 @@ class ServiceRequestForm(forms.Form):
         self.definitions = list(service.fields.all())
         for definition in self.definitions:
             self.fields[self.FIELD_PREFIX + definition.name] = _form_field(definition)
+        if service.requester_priorities:
+            self.fields[self.URGENCY] = forms.ChoiceField(
+                label=_("Urgency"),
+                required=False,
+                choices=[
+                    ("", gettext("Let the department decide")),
+                    *[(p, Priority(p).label) for p in service.requester_priorities],
+                ],
+                error_messages={"invalid_choice": service.requester_priority_rule()},
+            )
+
+    def clean(self) -> dict[str, Any]:
+        """An urgency sent for a service that offers none is refused, not ignored (``request_file`` would)."""
+        data = super().clean()
+        if self.URGENCY not in self.fields and self.data.get(self.URGENCY):
+            raise forms.ValidationError(self.service.requester_priority_rule())
+        return data
+
+    def cleaned_urgency(self) -> str | None:
+        """The urgency the requester stated (None: the department decides)."""
+        return self.cleaned_data.get(self.URGENCY) or None
 
     def cleaned_values(self) -> dict[str, Any]:
         """Field values as JSON-ready data keyed by field name (files by their original name)."""

@@ -127,10 +127,17 @@ def request_file(
     title: str,
     values: Mapping[str, Any],
     files: Iterable[tuple[str, UploadedFile]] = (),
+    urgency: str | None = None,
     priority: str | None = None,
     config: clocks.SLAConfig | None = None,
 ) -> ServiceRequest:
     """File a request against an active service; ``values`` are already validated by the service's form.
+
+    ``urgency``: what the requester stated (the web form's "Urgency", the API's ``priority``); it becomes the
+    priority only where the service lets requesters state it and up to its limit
+    (``Service.requester_priorities``), else a ``ValidationError`` on ``priority`` before anything is
+    written. Without it the service's default priority applies. ``priority``: the department's own choice,
+    for callers that act for the department (imports, tests), never what a requester sent.
 
     The reference number comes from an increment of the department row inside this transaction
     (``UPDATE ... RETURNING``), so concurrent filings serialise on that row and never share a number;
@@ -140,7 +147,9 @@ def request_file(
     """
     if not service.is_active or not service.department.is_active:
         raise ValidationError(_("This service is not available any more."))
-    priority = priority or service.default_priority
+    if urgency and urgency not in service.requester_priorities:
+        raise ValidationError({"priority": service.requester_priority_rule()})
+    priority = priority or urgency or service.default_priority
     if priority not in Priority.values:
         raise ValidationError({"priority": _("Unknown priority %(priority)r.") % {"priority": priority}})
     files = list(files)

@@ -65,6 +65,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     title=form.cleaned_data["title"],
                     values=form.cleaned_values(),
                     files=form.cleaned_files(),
+                    urgency=form.cleaned_urgency(),
                     config=clocks.SLAConfig(services=[service]),  # read with its joins just now
                 )
             except ValidationError as exc:

@@ -74,6 +74,9 @@ EVERY_TYPE = {
 
 
 def test_filing_with_json_creates_the_request_as_its_caller(world, api, kit):
+    kit.requester_priority_limit = Priority.HIGH  # requesters may state up to high here
+    kit.save(update_fields=["requester_priority_limit"])
+
     response = file_json(api(world.requester, token=True), kit, EVERY_TYPE, priority="high")
 
     assert response.status_code == 201, response.content

@@ -42,6 +42,7 @@ class Offer(NamedTuple):
     talk: tuple[str, str, str, str]  # agent's question, requester's answer, internal note, resolution note
     priority: str = Priority.NORMAL
     urgent: bool = False  # uses the "Urgent" SLA policy instead of the department's default
+    requester_limit: str = ""  # the highest urgency a requester may state ("": the department decides)
 
 
 class Team(NamedTuple):
@@ -90,6 +91,7 @@ TEAMS = (
                  "It's LT-20417, thanks!",
                  "Still under warranty; ordering the replacement via the vendor portal.",
                  "Replacement laptop handed over at the IT desk; the old one is wiped and goes back to the vendor."),
+                requester_limit=Priority.HIGH,
             ),
             Offer(
                 "software-installation", "Software installation", "Install licensed or approved software.",
@@ -141,7 +143,7 @@ TEAMS = (
                  "Any time before 4 pm, on my mobile.",
                  "Third lock-out this month; probably an old password saved on the phone.",
                  "Account unlocked; you choose a new password at the next login."),
-                Priority.HIGH, True,
+                Priority.HIGH, True, Priority.CRITICAL,
             ),
         ),
     ),

@@ -222,6 +222,7 @@ class Seeder:
                         "what_you_get": offer.what_you_get,
                         "what_to_provide": offer.what_to_provide,
                         "default_priority": offer.priority,
+                        "requester_priority_limit": offer.requester_limit,
                         "sla_policy": policies["Urgent"] if offer.urgent else None,
                     },
                 )
