@@ -12,8 +12,6 @@ import re
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import markdown as md
-import nh3
 from django import template
 from django.template.base import Parser, TextNode, Token, render_value_in_context
 from django.template.context import Context
@@ -26,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext_lazy
 
 from departments.business_time import compact_duration, format_duration
+from requests_app.markup import render_markdown
 from requests_app.models.requests import request_url as models_request_url
 
 if TYPE_CHECKING:
@@ -36,46 +35,9 @@ if TYPE_CHECKING:
 
 register = template.Library()
 
-ALLOWED_TAGS = {
-    "p",
-    "br",
-    "strong",
-    "em",
-    "b",
-    "i",
-    "code",
-    "pre",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "a",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-    "table",
-    "thead",
-    "tbody",
-    "tr",
-    "th",
-    "td",
-}
-
-
-@register.filter(name="markdown")
-def render_markdown(text: str | None) -> SafeString:
-    """User Markdown to HTML, then through nh3 so no script, handler or javascript: URL survives."""
-    html = md.markdown(text or "", extensions=["fenced_code", "tables", "sane_lists", "nl2br"])
-    clean = nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes={"a": {"href", "title"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
-    return mark_safe(clean)  # noqa: S308 - sanitized by nh3 above
+# User Markdown, sanitized (``requests_app.markup``); ``|markdown:site_url`` in emails makes links within the
+# site absolute on it.
+register.filter("markdown", render_markdown)
 
 
 STATUS_BADGES = {
