@@ -105,3 +105,15 @@ def render_markdown(text: str | None, base_url: str = "") -> SafeString:
     )
     marked = _ANCHOR.sub(lambda anchor: _mark_off_site(base_url, anchor), clean)
     return mark_safe(marked)  # noqa: S308 - sanitized by nh3 above; only rel="..." of our own was added
+
+
+def render_help_text(text: str | None) -> SafeString:
+    """A help text someone configured (a service's form field), as sanitized inline Markdown.
+
+    crispy-forms prints help texts with ``|safe``, so one built from stored text must already be safe HTML;
+    the paragraph around a one-paragraph text goes, so it reads as the line under its input.
+    """
+    rendered = render_markdown(text)
+    if rendered.startswith("<p>") and rendered.endswith("</p>") and rendered.count("<p>") == 1:
+        return mark_safe(rendered[len("<p>") : -len("</p>")])  # noqa: S308 - sanitized, one paragraph tag less
+    return rendered

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import FieldType, Priority, Service, ServiceField
 
+from ..markup import render_help_text
 from ..uploads import validate_attachment as validate_attachment_type
 
 User = get_user_model()
@@ -64,7 +65,7 @@ def _form_field(definition: ServiceField) -> forms.Field:
     common: dict[str, Any] = {
         "label": definition.label,
         "required": definition.required,
-        "help_text": definition.help_text,
+        "help_text": render_help_text(definition.help_text),
     }
     kind = definition.field_type
     if kind == FieldType.SHORT_TEXT:

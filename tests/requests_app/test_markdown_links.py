@@ -140,3 +140,29 @@ def test_the_reply_email_drops_a_scheme_relative_link(world, settings, django_ca
     assert (None, None) in found
     assert ("https://desk.example/my/requests/", None) in found
     assert "//evil.example" not in html
+
+
+# --- help texts of a service's form fields (crispy-forms prints help texts unescaped) --------------------
+
+
+def test_a_field_help_text_runs_no_script_on_the_service_page(world, client_for):
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(1)> [see](//evil.example) **Bold**"
+    world.laptop.fields.filter(name="asset_tag").update(help_text=hostile)
+
+    page = client_for(world.requester).get(world.laptop.get_absolute_url()).content.decode()
+
+    help_text = re.search(r'id="id_f_asset_tag_helptext"[^>]*>(.*?)</div>', page, re.S)
+    assert help_text, "the help text is on the page"
+    assert "<script>alert(1)" not in page
+    assert "onerror" not in page
+    assert "<img" not in help_text.group(1)
+    assert "<strong>Bold</strong>" in help_text.group(1)
+    assert [a.get("href") for a in anchors(help_text.group(1))] == [None]
+
+
+def test_a_plain_help_text_reads_as_typed(world, client_for):
+    world.laptop.fields.filter(name="asset_tag").update(help_text="The sticker on the bottom, e.g. LT-20417 & co.")
+
+    page = client_for(world.requester).get(world.laptop.get_absolute_url()).content.decode()
+
+    assert 'class="form-text">The sticker on the bottom, e.g. LT-20417 &amp; co.</div>' in page
