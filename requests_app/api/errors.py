@@ -3,8 +3,9 @@
 Shape: ``{"detail": "<one sentence>", "errors": {"<field>": ["<reason>", ...]}}``; ``errors`` is empty
 when the error is not about a field. The sentences and reasons are in the request's active language;
 field names stay as they are. Domain errors map to statuses here, in one place:
-Django's ``ValidationError`` and a post with more files than Django reads → 400, ``PermissionDenied`` → 403,
-``Http404`` → 404, an illegal transition or a concurrent change → 409.
+Django's ``ValidationError``, a post with more files than Django reads and a bad query parameter
+(``params.BadParameter``) → 400, ``PermissionDenied`` → 403, ``Http404`` → 404, an illegal transition or a
+concurrent change → 409.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from ..params import BadParameter
 from ..selectors import InvalidCursor
 from ..services import ConcurrentChange, TransitionNotAllowed
 from ..uploads import too_many_files
@@ -68,6 +70,8 @@ def _translate(exc: Exception) -> Exception:
         return exceptions.ValidationError(_django_validation(exc))
     if isinstance(exc, InvalidCursor):
         return exceptions.ValidationError({"cursor": [str(exc)]})
+    if isinstance(exc, BadParameter):
+        return exceptions.ValidationError({exc.name: [exc.message]})
     if isinstance(exc, PermissionDenied):
         return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, Http404):

@@ -8,13 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from ..params import whole_number
 from ..selectors import COUNT_CAP, SEARCH_COUNT_CAP, KeysetPage, keyset_page
 
 DEFAULT_PAGE_SIZE = 25
@@ -22,12 +21,7 @@ MAX_PAGE_SIZE = 100
 
 
 def page_size(request: Request) -> int:
-    raw = request.query_params.get("page_size", "")
-    if not raw:
-        return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise ValidationError({"page_size": [_("A whole number from 1 to %(max)s.") % {"max": MAX_PAGE_SIZE}]})
-    return int(raw)
+    return whole_number(request.query_params, "page_size", default=DEFAULT_PAGE_SIZE, maximum=MAX_PAGE_SIZE)
 
 
 def keyset_response_data(request: Request, page: KeysetPage, results: list[Any]) -> dict[str, Any]:

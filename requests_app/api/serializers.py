@@ -12,6 +12,7 @@ from rest_framework import serializers
 from departments.models import Department, Priority, Service, ServiceField, SLATarget
 
 from ..models import Comment, RequestEvent, ServiceRequest, Status
+from ..params import MAX_ID, is_ascii_number
 from ..selectors import ClockView
 
 
@@ -222,6 +223,21 @@ class RequestDetailSerializer(RequestSerializer):
 # --- input -------------------------------------------------------------------------------------
 
 
+class IdField(serializers.IntegerField):
+    """An id: a JSON integer, or a string of ASCII digits (multipart forms send strings), from 1 to 2**63 - 1.
+
+    DRF's ``IntegerField`` reads a string with ``int``, which also takes "١٢", "１２" and " 2" (``params``).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=MAX_ID, **kwargs)
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str) and not is_ascii_number(data, MAX_ID):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class FileRequestSerializer(serializers.Serializer):
     """Filing: the service, a title, and the service's field values keyed by field name.
 
@@ -229,7 +245,7 @@ class FileRequestSerializer(serializers.Serializer):
     ``multipart/form-data`` with ``values`` as a JSON string and files under ``files.<field name>``.
     """
 
-    service = serializers.IntegerField()
+    service = IdField()
     title = serializers.CharField(max_length=200)
     priority = serializers.ChoiceField(
         choices=Priority.choices,
@@ -248,7 +264,7 @@ class CommentInputSerializer(serializers.Serializer):
 
 
 class AssignInputSerializer(serializers.Serializer):
-    assignee = serializers.IntegerField(allow_null=True, help_text="A user id of the department; null unassigns.")
+    assignee = IdField(allow_null=True, help_text="A user id of the department; null unassigns.")
 
 
 class StatusInputSerializer(serializers.Serializer):

@@ -106,8 +106,8 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
         "nav": "queue",
         "department_links": extensions.department_links(request.user, department),
     }
-    # Bad filters are reported at their fields and left out; the page itself still answers (200).
-    return render(request, "requests_app/queue.html", context)
+    # Bad filters are reported at their fields and left out: the page shows the rest, with a 400.
+    return render(request, "requests_app/queue.html", context, status=400 if form.errors else 200)
 
 
 def _queue_url(department: Department, query: str = "") -> str:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from departments.models import CannedResponse
 
-from .. import extensions, selectors, services, throttle
+from .. import extensions, params, selectors, services, throttle
 from ..canned import render_canned_response
 from ..forms import (
     AssignForm,
@@ -45,7 +45,7 @@ from ..permissions import (
 
 def my_requests(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(selectors.my_requests(request.user), settings.QUEUE_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(params.page_number(request.GET))  # past the last page: the last page
     rows = list(page.object_list)
     watching = list(selectors.watched_requests(request.user)[:10])
     context = {

@@ -384,7 +384,7 @@ def test_queue_with_a_tampered_filter_reports_it_and_shows_the_unfiltered_queue(
 ):
     response = client_for(world.agent).get(url("queue", world.it.slug), query)
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert f'id="{field_id}_error"' in response.content.decode()
     assert it_request.reference in response.content.decode()
 

@@ -18,6 +18,7 @@ from departments.permissions import is_lead
 from requests_app.feedback.forms import DateRangeForm, FollowUpCloseForm
 from requests_app.feedback.models import FeedbackFollowUp
 from requests_app.feedback.selectors import dashboards
+from requests_app.params import page_number
 from requests_app.permissions import get_queue_department_for_user
 from requests_app.views.request_page import error_text
 
@@ -31,9 +32,9 @@ def department_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     since, until = form.period()
     lead = is_lead(request.user, department.pk)
     data = dashboards.department_figures(
-        department, since=since, until=until, leads_view=lead, follow_up_page=request.GET.get("follow_ups", 1)
+        department, since=since, until=until, leads_view=lead, follow_up_page=page_number(request.GET, "follow_ups")
     )
-    if request.GET.get("format") == "csv":
+    if request.GET.get("format") == "csv" and not form.errors:
         return _dashboard_csv(data)
     context = {
         "department": department,
@@ -43,7 +44,8 @@ def department_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
         "close_form": FollowUpCloseForm(),
         "nav": "dashboard",
     }
-    return render(request, "feedback/dashboard.html", context)
+    # A bad period is reported at its field and the default period shown, with a 400.
+    return render(request, "feedback/dashboard.html", context, status=400 if form.errors else 200)
 
 
 def _seconds(value: float | None) -> str:
@@ -140,7 +142,8 @@ def company(request: HttpRequest) -> HttpResponse:
     form = DateRangeForm(request.GET or None)
     since, until = form.period()
     data = dashboards.company_figures(since=since, until=until)
-    return render(request, "feedback/company.html", {"form": form, "data": data, "nav": "company"})
+    context = {"form": form, "data": data, "nav": "company"}
+    return render(request, "feedback/company.html", context, status=400 if form.errors else 200)
 
 
 def monthly_review(request: HttpRequest, slug: str, month: str) -> HttpResponse:
