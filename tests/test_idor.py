@@ -25,7 +25,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from departments.models import CannedResponse, Membership, Profile
+from departments.models import CannedResponse, Membership, Priority, Profile
 from requests_app import services
 from requests_app.feedback import services as feedback_services
 from requests_app.feedback.models import (
@@ -378,6 +378,26 @@ def test_urls_without_an_id_show_and_change_only_the_callers_own(world: Any, obj
             if name_of_persona in ("colleague", "other_agent"):
                 assert objects.request.title.encode() not in response.content, (name, name_of_persona)
     assert fingerprint(existing) == before, name
+
+
+def test_a_requester_cannot_choose_the_priority_the_service_does_not_offer(world: Any, objects: Objects) -> None:
+    """The laptop service lets requesters state no urgency: a forged "critical" is refused, web and API."""
+    client = Client()
+    client.force_login(world.requester)
+    filing = {"title": "Forged", "f_asset_tag": "LT-3", "f_reason": "Slow", "priority": Priority.CRITICAL}
+
+    page = client.post(reverse("requests_app:service_detail", args=[world.laptop.pk]), filing)
+    api = client.post(
+        reverse("api:requests"),
+        {"service": world.laptop.pk, "title": "Forged", "values": {"asset_tag": "LT-3", "reason": "Slow"}}
+        | {"priority": Priority.CRITICAL},
+        content_type="application/json",
+    )
+
+    assert page.status_code == 400
+    assert api.status_code == 400
+    assert "priority" in api.json()["errors"]
+    assert not ServiceRequest.objects.filter(priority=Priority.CRITICAL).exists()
 
 
 def test_a_note_file_left_behind_by_a_transfer_is_reached_by_nobody(world: Any, objects: Objects) -> None:
